@@ -92,6 +92,8 @@ def probe(path: Path | str, max_duration_s: float | None = None) -> MediaInfo:
             kind = "video without sound" if container.streams.video else "no audio"
             raise MediaError(f"The file has no audio track ({kind}); the answer needs sound.")
         declared = _declared_duration(container)
+        if fmt == "wav":
+            declared = wav_declared_duration(path) or declared
         if max_duration_s is not None and declared is not None and declared > max_duration_s:
             raise MediaError(
                 f"The recording is {declared / 60:.1f} min long; the limit is "
@@ -113,6 +115,35 @@ def probe(path: Path | str, max_duration_s: float | None = None) -> MediaInfo:
         )
     finally:
         container.close()
+
+
+def wav_declared_duration(path: Path) -> float | None:
+    """Seconds a WAV header promises (its data chunk size), or None when it does not say.
+
+    FFmpeg derives a WAV's duration from the file size, which hides truncation; the header
+    does not lie. Streaming writers put 0 or 0xFFFFFFFF there, meaning "unknown".
+    """
+    import struct
+
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+            return None
+        byte_rate = None
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            name, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if name == b"fmt ":
+                fmt = f.read(size + (size & 1))
+                byte_rate = struct.unpack("<I", fmt[8:12])[0] if len(fmt) >= 12 else None
+            elif name == b"data":
+                if not byte_rate or size in (0, 0xFFFFFFFF, 0x7FFFFFFF) or size >= 0x7FFFF000:
+                    return None
+                return size / byte_rate
+            else:
+                f.seek(size + (size & 1), 1)
 
 
 def _declared_duration(container: Any) -> float | None:

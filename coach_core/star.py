@@ -34,6 +34,8 @@ PROTOTYPES: dict[str, list[str]] = {
         "I decided to set up a meeting and talked to each person involved.",
         "First I analysed the data, then I wrote a plan and implemented the changes myself.",
         "I built a prototype, organised the team and proposed a new process.",
+        "I investigated the root cause, rewrote the code and added monitoring.",
+        "I wrote a script to automate the checks and set up alerts for failures.",
     ],
     "result": [
         "As a result we reduced the failures by forty percent and shipped on time.",
@@ -71,7 +73,7 @@ CUES: dict[str, list[str]] = {
 }  # fmt: skip
 
 PRESENT_AT = 0.42  # combined strength (cosine + cue bonus) needed for a part to count as present
-CUE_BONUS = 0.15
+CUE_BONUS = 0.2  # an explicit STAR phrase is strong evidence
 
 
 def _cue_hits(part: str, text: str) -> list[str]:

@@ -90,7 +90,16 @@ def _v2(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("INSERT INTO metrics VALUES (?, ?, ?)", [session_id, name, value])
 
 
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2]
+def _v3(con: duckdb.DuckDBPyConnection) -> None:
+    """Analysis jobs, so a page reload or an app restart does not lose them."""
+    con.execute("""
+        CREATE TABLE jobs (
+            id VARCHAR PRIMARY KEY, session_id VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP, status VARCHAR NOT NULL, step VARCHAR, progress DOUBLE,
+            error VARCHAR, attempts INTEGER DEFAULT 0, backend VARCHAR)""")
+
+
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3]
 SCHEMA_LATEST = len(MIGRATIONS)
 
 
@@ -353,10 +362,50 @@ class Store:
         """Delete a session's rows; returns its recording path so the caller can remove files."""
         with self.transaction() as con:
             row = con.execute("SELECT path FROM recordings WHERE session_id = ?", [session_id]).fetchone()
-            for table, column in (("metrics", "session_id"), ("analyses", "session_id"),
+            for table, column in (("metrics", "session_id"), ("analyses", "session_id"), ("jobs", "session_id"),
                                   ("recordings", "session_id"), ("sessions", "id")):  # fmt: skip
                 con.execute(f"DELETE FROM {table} WHERE {column} = ?", [session_id])
         return row[0] if row else None
+
+    # Jobs ----------------------------------------------------------------------------------
+    def create_job(self, job_id: str, session_id: str, backend: str) -> None:
+        with self._cursor() as con:
+            con.execute(
+                "INSERT INTO jobs VALUES (?, ?, ?, ?, 'queued', NULL, 0, NULL, 0, ?)",
+                [job_id, session_id, now(), now(), backend],
+            )
+
+    def update_job(self, job_id: str, **fields: Any) -> None:
+        allowed = {"status", "step", "progress", "error", "attempts"}
+        sets = [(k, v) for k, v in fields.items() if k in allowed]
+        with self._cursor() as con:
+            con.execute(
+                f"UPDATE jobs SET {', '.join(f'{k} = ?' for k, _ in sets)}, updated_at = ? WHERE id = ?",
+                [v for _, v in sets] + [now(), job_id],
+            )
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        with self._cursor() as con:
+            cur = con.execute("SELECT * FROM jobs WHERE id = ?", [job_id])
+            row = cur.fetchone()
+            names = [d[0] for d in cur.description]
+        return dict(zip(names, row, strict=True)) if row else None
+
+    def jobs(self, status: str | None = None, session_id: str | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM jobs", []
+        clauses = []
+        if status:
+            clauses.append("status = ?")
+            args.append(status)
+        if session_id:
+            clauses.append("session_id = ?")
+            args.append(session_id)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        with self._cursor() as con:
+            cur = con.execute(sql + " ORDER BY created_at", args)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     # Custom questions ----------------------------------------------------------------------
     def add_custom_question(self, question: Question) -> Question:

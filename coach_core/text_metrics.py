@@ -161,11 +161,22 @@ def _is_sort_kind_of_filler(tokens: Sequence[Token], i: int) -> bool:
     return not (prev is not None and prev.text in _DETERMINERS)
 
 
-def _opens_sentence(tokens: Sequence[Token], i: int) -> bool:
-    """True at a sentence start, also when only fillers stand before ("Um, so ...")."""
-    while i > 0 and tokens[i - 1].text in _FILLER_VARIANTS and not tokens[i].sentence_start:
-        i -= 1
-    return tokens[i].sentence_start
+def _is_so_filler(tokens: Sequence[Token], i: int) -> bool:
+    """Discourse "so": opening the answer, "So, ...", or next to another filler ("um, so").
+
+    A sentence-initial "So we..." is left alone: mid-answer it is usually a real connective,
+    and sentence starts come from the recogniser's guessed punctuation.
+    """
+    nxt = _next(tokens, i)
+    if nxt is not None and nxt.text in _SO_NOT_FILLER_AFTER:
+        return False
+    j = i
+    while j > 0 and tokens[j - 1].text in _FILLER_VARIANTS:
+        j -= 1
+    if j == 0:
+        return True
+    near_filler = j < i or (nxt is not None and nxt.text in _FILLER_VARIANTS)
+    return tokens[j].sentence_start and (tokens[i].comma_after or near_filler)
 
 
 def find_fillers(tokens: Sequence[Token]) -> list[tuple[str, int, int]]:
@@ -191,7 +202,7 @@ def find_fillers(tokens: Sequence[Token]) -> list[tuple[str, int, int]]:
         elif pair in {"sort of", "kind of"} and _is_sort_kind_of_filler(tokens, i):
             found.append((pair, i, i + 1))
             i += 1
-        elif t == "so" and _opens_sentence(tokens, i) and (nxt is None or nxt.text not in _SO_NOT_FILLER_AFTER):
+        elif t == "so" and _is_so_filler(tokens, i):
             found.append(("so (sentence start)", i, i))
         elif t == "well" and tokens[i].sentence_start and tokens[i].comma_after:
             found.append(("well (sentence start)", i, i))

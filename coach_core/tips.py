@@ -90,7 +90,8 @@ def build_tips(
                                "the interviewer wants to hear what you did."))  # fmt: skip
     if m.hedge_rate_per_100_words > HEDGES_GOOD and m.hedges:
         top, n = next(iter(m.hedges.items()))
-        tips.append(Tip(2 + m.hedge_rate_per_100_words / 2, f"You hedged {m.hedge_count} time{'s' * (m.hedge_count != 1)} ('{top}' x{n}). "
+        tips.append(Tip(2 + m.hedge_rate_per_100_words / 2, f"You hedged {m.hedge_count} "
+            f"time{'s' * (m.hedge_count != 1)} ('{top}' x{n}). "
             "State your conclusion plainly, then give the caveat once."))  # fmt: skip
     stutters = [r for r in m.repeats if r.kind == "stutter"]
     if sum(r.count for r in stutters) >= 2:

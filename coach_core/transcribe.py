@@ -17,6 +17,8 @@ from .engines import whisper
 from .media import SAMPLE_RATE, MediaError
 from .schema import Word
 
+# Only fillers go in the prompt: putting the question there as context made tiny.en skip most of
+# an answer in a trial (prompt-induced skipping), so domain words are left to the model.
 FILLER_PROMPT = "Um, uh, so, uh, I mean, um, you know, like, I was, uh, thinking about it, er, ah."
 MIN_SPEECH_S = 0.5  # less voiced speech than this (Silero VAD) means there is no answer to analyse
 # Mean word probability under which the transcript is likely not English or badly recorded.

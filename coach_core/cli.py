@@ -1,0 +1,211 @@
+"""Command line: ``python -m coach_core analyze|questions|history|show``.
+
+Progress goes to stderr; exit code 0 on success, 2 with a one-line reason on bad input,
+3 when the database is unavailable, 1 on an unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import questions as question_bank
+from .config import Settings, load_settings
+from .media import MediaError
+from .schema import Question, Report
+from .store import Store, StoreError
+
+EXIT_BAD_INPUT = 2
+EXIT_STORE = 3
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _progress() -> object:
+    last = {"step": ""}
+
+    def report(step: str, fraction: float) -> None:
+        if step != last["step"]:
+            last["step"] = step
+            print(f"[{fraction:4.0%}] {step}…", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _open_store(settings: Settings) -> Store:
+    try:
+        return Store(settings.database)
+    except StoreError as exc:
+        raise CliError(str(exc), EXIT_STORE) from exc
+
+
+def _resolve_question(args: argparse.Namespace, settings: Settings) -> Question:
+    if args.question:
+        found = question_bank.get(args.question)
+        if found is None and settings.database.exists():
+            store = _open_store(settings)
+            try:
+                found = next((q for q in store.custom_questions() if q.id == args.question), None)
+            finally:
+                store.close()
+        if found is None:
+            raise CliError(f"No question with id '{args.question}' (see: python -m coach_core questions).")
+        return found
+    try:
+        return question_bank.custom_question(args.question_text, args.key_point or [], kind=args.kind)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _write_json(report: Report | dict, out: str) -> None:
+    data = report.to_dict() if isinstance(report, Report) else report
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if out == "-":
+        print(text)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"JSON report written to {out}", file=sys.stderr)
+
+
+def _print_summary(report: Report) -> None:
+    s = report.scores
+    parts = [f"overall {s.overall:.0f}", f"content {'-' if s.content is None else f'{s.content:.0f}'}",
+             f"delivery {s.delivery:.0f}"]  # fmt: skip
+    for name in ("confidence", "clarity", "resilience", "engagement"):
+        value = getattr(s, name)
+        parts.append(f"{name} {'n/a' if value is None else f'{value:.0f}'}")
+    m = report.metrics
+    print(f"Session {report.session_id}: " + ", ".join(parts))
+    print(f"{report.duration_s:.1f} s, {m.word_count} words, {m.wpm:.0f} wpm, {m.filler_count} fillers, "
+          f"{m.pauses.long_count} long pauses")  # fmt: skip
+    for notice in report.notices:
+        print(f"Note: {notice}")
+    for tip in report.tips:
+        print(f"- {tip}")
+
+
+def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from .media import probe
+    from .pipeline import analyse
+    from .sessions import analyse_session, delete_session, save_recording
+
+    path = Path(args.path)
+    if not path.exists():
+        raise CliError(f"File not found: {path}")
+    question = _resolve_question(args, settings)
+    probe(path, max_duration_s=settings.max_duration_s)  # refuse broken files before storing anything
+    if args.no_save:
+        report = analyse(path, question, settings=settings, progress=_progress())
+    else:
+        store = _open_store(settings)
+        try:
+            session_id = save_recording(store, settings, path, question, original_name=path.name)
+            print(f"Recording saved as session {session_id}", file=sys.stderr)
+            try:
+                report = analyse_session(store, settings, session_id, progress=_progress())
+            except MediaError:
+                # The file was refused: the user still has it, so no half-made session is kept.
+                delete_session(store, settings, session_id)
+                raise
+        finally:
+            store.close()
+    if args.json:
+        _write_json(report, args.json)
+    _print_summary(report)
+    return 0
+
+
+def cmd_questions(args: argparse.Namespace, settings: Settings) -> int:
+    items = list(question_bank.bank())
+    if settings.database.exists():
+        store = _open_store(settings)
+        try:
+            items += store.custom_questions()
+        finally:
+            store.close()
+    kind = question_bank.normalise_kind(args.kind) if args.kind else None
+    for q in question_bank.filter_questions(items, role=args.role, kind=kind):
+        print(f"{q.id}\t{q.role}\t{q.kind}\t{q.text}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    store = _open_store(settings)
+    try:
+        rows = store.sessions(limit=args.limit)
+    finally:
+        store.close()
+    if not rows:
+        print("No sessions yet.")
+    for r in rows:
+        score = "  -" if r.overall is None else f"{r.overall:3.0f}"
+        print(f"{r.id}\t{r.created_at:%Y-%m-%d %H:%M}\t{r.status}\t{score}\t{r.question_text[:70]}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    store = _open_store(settings)
+    try:
+        row = store.session(args.session_id)
+        data = store.report_dict(args.session_id)
+    finally:
+        store.close()
+    if row is None:
+        raise CliError(f"No session with id {args.session_id}.")
+    if data is None:
+        reason = f": {row.error}" if row.error else ""
+        raise CliError(f"Session {args.session_id} has no analysis (status {row.status}{reason}).")
+    if args.json:
+        _write_json(data, args.json)
+    _print_summary(Report.from_dict(data))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m coach_core", description="Interview Coach, offline.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("analyze", help="analyse a recorded answer")
+    p.add_argument("path")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--question", help="question id from the bank (see 'questions')")
+    group.add_argument("--question-text", help="your own question")
+    p.add_argument("--key-point", action="append", help="a key point the answer should cover (repeatable)")
+    p.add_argument("--kind", default="technical", help="technical or behavioural (with --question-text)")
+    p.add_argument("--json", metavar="OUT", help="write the JSON report to OUT ('-' for stdout)")
+    p.add_argument("--no-save", action="store_true", help="do not store the session")
+    p.set_defaults(func=cmd_analyze)
+    p = sub.add_parser("questions", help="list questions")
+    p.add_argument("--role", choices=question_bank.ROLES)
+    p.add_argument("--kind")
+    p.set_defaults(func=cmd_questions)
+    p = sub.add_parser("history", help="list past sessions")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=cmd_history)
+    p = sub.add_parser("show", help="show a session's analysis")
+    p.add_argument("session_id")
+    p.add_argument("--json", metavar="OUT")
+    p.set_defaults(func=cmd_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.func(args, settings))
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except (MediaError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
