@@ -61,6 +61,9 @@ class Settings:
     queue_url: str = ""
     workers: int = 1
     chromium_path: str = "/usr/bin/chromium"
+    # WebRTC ICE servers as JSON (e.g. '[{"urls": ["stun:stun.example.org:3478"]}]'); empty = none,
+    # which is what localhost needs. Remote deployments set their own STUN/TURN here.
+    ice_servers: str = "[]"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -102,4 +105,5 @@ def load_settings() -> Settings:
         queue_url=_env("COACH_QUEUE_URL", ""),
         workers=_env_int("COACH_WORKERS", 1),
         chromium_path=_env("COACH_CHROMIUM_PATH", "/usr/bin/chromium"),
+        ice_servers=_env("COACH_ICE_SERVERS", "[]"),
     )
