@@ -22,7 +22,10 @@ from .schema import FaceMetrics, Series
 MAX_WIDTH = 640  # frames are scaled down to this width before analysis
 EYE_CONTACT_MAX_HEAD_DEG = 20.0  # head turned further than this from the camera = looking away
 EYE_CONTACT_MAX_GAZE = 0.45  # eye-look blendshape off-centre above this = eyes away from camera
-BLINK_CLOSED = 0.5  # eyeBlink score above this = eyes closed
+BLINK_CLOSED = 0.5
+OUT_OF_VIEW_NOTICE_S = (
+    2.0  # a face missing this long is worth telling the person  # eyeBlink score above this = eyes closed
+)
 # Action-Unit proxies: AU name -> blendshapes averaged.
 AU_PROXIES: dict[str, tuple[str, ...]] = {
     "AU1 inner brow raiser": ("browInnerUp",),
@@ -217,6 +220,20 @@ def _per_second(frames: list[FaceFrame], duration: float, value: Callable[[FaceF
     )
 
 
+def longest_gap(frames: list[FaceFrame]) -> tuple[float, float]:
+    """(start, length in seconds) of the longest run of frames without a face."""
+    best = (0.0, 0.0)
+    run_start: float | None = None
+    for f in [*frames, FaceFrame(t=frames[-1].t + 1e-3, visible=True)] if frames else []:
+        if not f.visible and run_start is None:
+            run_start = f.t
+        elif f.visible and run_start is not None:
+            if f.t - run_start > best[1]:
+                best = (run_start, f.t - run_start)
+            run_start = None
+    return best
+
+
 def summarise(frames: list[FaceFrame], duration: float, sample_fps: float) -> FaceMetrics:
     """Turn per-frame results into the report's face section."""
     if not frames:
@@ -234,8 +251,12 @@ def summarise(frames: list[FaceFrame], duration: float, sample_fps: float) -> Fa
     if multi > 0.05:
         notices.append(f"More than one face was in view in {multi:.0%} of frames; the largest face was analysed.")
     visible_ratio = len(seen) / len(frames)
-    if visible_ratio < 0.8:
-        notices.append(f"Your face was out of view {1 - visible_ratio:.0%} of the time.")
+    start, longest = longest_gap(frames)
+    if longest >= OUT_OF_VIEW_NOTICE_S:
+        notices.append(
+            f"Your face was out of view for {longest:.0f} s from {int(start) // 60}:{int(start) % 60:02d} "
+            f"({1 - visible_ratio:.0%} of the answer in all)."
+        )
     blinks = 0
     closed_before = False
     for f in seen:

@@ -77,7 +77,9 @@ def transcribe(
         word_timestamps=True,
         vad_filter=True,
         initial_prompt=FILLER_PROMPT,
-        condition_on_previous_text=False,
+        # True (Whisper's default): with False, tiny.en returned an empty first 30 s window on
+        # fast speech (~250 wpm) in a trial, losing most of the answer.
+        condition_on_previous_text=True,
     )
     words: list[Word] = []
     texts: list[str] = []
