@@ -22,10 +22,8 @@ from .schema import FaceMetrics, Series
 MAX_WIDTH = 640  # frames are scaled down to this width before analysis
 EYE_CONTACT_MAX_HEAD_DEG = 20.0  # head turned further than this from the camera = looking away
 EYE_CONTACT_MAX_GAZE = 0.45  # eye-look blendshape off-centre above this = eyes away from camera
-BLINK_CLOSED = 0.5
-OUT_OF_VIEW_NOTICE_S = (
-    2.0  # a face missing this long is worth telling the person  # eyeBlink score above this = eyes closed
-)
+BLINK_CLOSED = 0.5  # eyeBlink score above this = eyes closed
+OUT_OF_VIEW_NOTICE_S = 2.0  # a face missing this long is worth telling the person
 # Action-Unit proxies: AU name -> blendshapes averaged.
 AU_PROXIES: dict[str, tuple[str, ...]] = {
     "AU1 inner brow raiser": ("browInnerUp",),
