@@ -64,7 +64,6 @@ class Settings:
     # WebRTC ICE servers as JSON (e.g. '[{"urls": ["stun:stun.example.org:3478"]}]'); empty = none,
     # which is what localhost needs. Remote deployments set their own STUN/TURN here.
     ice_servers: str = "[]"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def database(self) -> Path:

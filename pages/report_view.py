@@ -42,7 +42,7 @@ def timeline_figure(report: Report) -> go.Figure:
     return fig
 
 
-def transcript_html(report: Report, clickable: bool = False) -> str:
+def transcript_html(report: Report) -> str:
     """The transcript with fillers, hedges and long pauses highlighted; user text escaped."""
     m = report.metrics
     fillers = [(e.start, e.end) for e in m.filler_events]
@@ -95,7 +95,7 @@ def replay_html(report: Report, media_path: Path, has_video: bool) -> str | None
 <{tag} id="player" controls style="width:100%;max-height:360px" src="data:{mime};base64,{data}"></{tag}>
 <div>{buttons}</div>
 <div id="chart"></div>
-{transcript_html(report, clickable=True)}
+{transcript_html(report)}
 <style>.mk{{margin:2px;border:1px solid #cbd5e0;background:#f7fafc;border-radius:4px;cursor:pointer}}</style>
 <script>
 const fig = {fig.to_json()};
