@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -38,12 +39,62 @@ class Transcript:
     speech_s: float
 
 
-def speech_seconds(samples: np.ndarray) -> float:
-    """Seconds of voice activity found by Silero VAD (bundled with faster-whisper)."""
+MIN_SPEECH_COVERED = 0.7  # share of voice-active time that must hold recognised words
+
+
+def speech_spans(samples: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds of voice activity found by Silero VAD (bundled with faster-whisper)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     spans = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=500))
-    return sum(s["end"] - s["start"] for s in spans) / SAMPLE_RATE
+    return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in spans]
+
+
+def _speech_covered(words: list[Word], spans: list[tuple[float, float]]) -> float:
+    """Share of voice-active seconds that fall within a second of some recognised word."""
+    total = sum(b - a for a, b in spans)
+    if total <= 0:
+        return 1.0
+    covered = 0.0
+    for a, b in spans:
+        t = a
+        while t < b:
+            step = min(0.5, b - t)
+            mid = t + step / 2
+            if any(w.start - 1.0 <= mid <= w.end + 1.0 for w in words):
+                covered += step
+            t += step
+    return covered / total
+
+
+def _decode(
+    model: Any, samples: np.ndarray, settings: Settings, prompt: str | None, duration: float,
+    progress: ProgressFn | None,
+) -> tuple[list[Word], list[str], str]:  # fmt: skip
+    segments, info = model.transcribe(
+        samples,
+        language="en" if model.model.is_multilingual is False else None,
+        beam_size=settings.whisper_beam_size,
+        word_timestamps=True,
+        vad_filter=True,
+        initial_prompt=prompt,
+        # Whisper's default: with False, tiny.en returned an empty first 30 s window on fast speech.
+        condition_on_previous_text=True,
+        # Greedy/beam decoding only, no sampling fallback: the fallback made tiny.en drop whole
+        # windows of fast speech at random; at 0.0 the result is the same on every run.
+        temperature=0.0,
+    )
+    words: list[Word] = []
+    texts: list[str] = []
+    for segment in segments:  # a generator: decoding happens while we iterate
+        texts.append(segment.text.strip())
+        for w in segment.words or []:
+            words.append(
+                Word(word=w.word.strip(), start=float(w.start), end=float(w.end), probability=float(w.probability))
+            )
+        if progress is not None and duration > 0:
+            progress(min(segment.end / duration, 1.0), "transcribing")
+    return words, texts, info.language or "en"
 
 
 def transcribe(
@@ -62,7 +113,8 @@ def transcribe(
         MediaError: when the audio holds no speech (noise or silence).
     """
     settings = settings or load_settings()
-    speech_s = speech_seconds(samples)
+    spans = speech_spans(samples)
+    speech_s = sum(b - a for a, b in spans)
     if speech_s < MIN_SPEECH_S:
         raise MediaError(
             "No speech was found in the recording (it sounds like noise or silence); "
@@ -70,36 +122,16 @@ def transcribe(
         )
     model = whisper(settings)
     duration = len(samples) / SAMPLE_RATE
-    segments, info = model.transcribe(
-        samples,
-        language="en" if model.model.is_multilingual is False else None,
-        beam_size=settings.whisper_beam_size,
-        word_timestamps=True,
-        vad_filter=True,
-        initial_prompt=FILLER_PROMPT,
-        # True (Whisper's default): with False, tiny.en returned an empty first 30 s window on
-        # fast speech (~250 wpm) in a trial, losing most of the answer.
-        condition_on_previous_text=True,
-    )
-    words: list[Word] = []
-    texts: list[str] = []
-    for segment in segments:  # a generator: decoding happens while we iterate
-        texts.append(segment.text.strip())
-        for w in segment.words or []:
-            words.append(
-                Word(
-                    word=w.word.strip(),
-                    start=float(w.start),
-                    end=float(w.end),
-                    probability=float(w.probability),
-                )
-            )
-        if progress is not None and duration > 0:
-            progress(min(segment.end / duration, 1.0), "transcribing")
+    words, texts, language = _decode(model, samples, settings, FILLER_PROMPT, duration, progress)
+    if _speech_covered(words, spans) < MIN_SPEECH_COVERED:
+        # The model skipped part of the answer (seen on fast speech). Without the filler prompt it
+        # keeps more words; fillers may then be under-counted, so keep whichever run heard more.
+        retry = _decode(model, samples, settings, None, duration, None)
+        if len(retry[0]) > len(words):
+            words, texts, language = retry
     if not words:
         raise MediaError("No words could be recognised in the recording; speak closer to the microphone.")
     confidence = float(np.mean([w.probability for w in words]))
-    language = info.language or "en"
     notice = None
     if language != "en":
         notice = f"The answer seems to be in '{language}'; coaching norms here are for English."
