@@ -58,6 +58,10 @@ class Settings:
     s3_endpoint_url: str = ""
     s3_prefix: str = "interview-coach/"
     s3_presign_expiry_s: int = 3600
+    # Files at least this big go up in multipart parts of this size (S3 minimum part: 5 MB).
+    s3_multipart_threshold_mb: int = 64
+    # Seconds to wait for a TCP connection to the S3 endpoint before calling it unreachable.
+    s3_connect_timeout_s: float = 3.0
     queue_url: str = ""
     workers: int = 1
     chromium_path: str = "/usr/bin/chromium"
@@ -101,6 +105,8 @@ def load_settings() -> Settings:
         s3_endpoint_url=_env("COACH_S3_ENDPOINT_URL", ""),
         s3_prefix=_env("COACH_S3_PREFIX", "interview-coach/"),
         s3_presign_expiry_s=_env_int("COACH_S3_PRESIGN_EXPIRY_S", 3600),
+        s3_multipart_threshold_mb=_env_int("COACH_S3_MULTIPART_THRESHOLD_MB", 64),
+        s3_connect_timeout_s=_env_float("COACH_S3_CONNECT_TIMEOUT_S", 3.0),
         queue_url=_env("COACH_QUEUE_URL", ""),
         workers=_env_int("COACH_WORKERS", 1),
         chromium_path=_env("COACH_CHROMIUM_PATH", "/usr/bin/chromium"),
