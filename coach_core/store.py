@@ -99,7 +99,16 @@ def _v3(con: duckdb.DuckDBPyConnection) -> None:
             error VARCHAR, attempts INTEGER DEFAULT 0, backend VARCHAR)""")
 
 
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3]
+def _v4(con: duckdb.DuckDBPyConnection) -> None:
+    """S3 archive state per session file (recording, report JSON, PDF): key, status, reason, size."""
+    con.execute("""
+        CREATE TABLE archive_objects (
+            session_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, key VARCHAR NOT NULL, status VARCHAR NOT NULL,
+            error VARCHAR, size_bytes BIGINT, etag VARCHAR, md5 VARCHAR, updated_at TIMESTAMP,
+            PRIMARY KEY (session_id, kind))""")
+
+
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_LATEST = len(MIGRATIONS)
 
 
@@ -117,6 +126,21 @@ class SessionRow:
     recording_path: str | None = None
     duration_s: float | None = None
     has_video: bool | None = None
+
+
+@dataclass
+class ArchiveObjectRow:
+    """One session file's archive state; ``status`` is 'archived', 'pending' or 'failed' (with ``error``)."""
+
+    session_id: str
+    kind: str
+    key: str
+    status: str
+    error: str | None
+    size_bytes: int | None
+    etag: str | None
+    md5: str | None
+    updated_at: datetime | None
 
 
 def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_LATEST) -> int:
@@ -363,6 +387,7 @@ class Store:
         with self.transaction() as con:
             row = con.execute("SELECT path FROM recordings WHERE session_id = ?", [session_id]).fetchone()
             for table, column in (("metrics", "session_id"), ("analyses", "session_id"), ("jobs", "session_id"),
+                                  ("archive_objects", "session_id"),
                                   ("recordings", "session_id"), ("sessions", "id")):  # fmt: skip
                 con.execute(f"DELETE FROM {table} WHERE {column} = ?", [session_id])
         return row[0] if row else None
@@ -406,6 +431,41 @@ class Store:
             cur = con.execute(sql + " ORDER BY created_at", args)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    # Archive (S3) ------------------------------------------------------------------------------
+    def record_archive_object(
+        self,
+        session_id: str,
+        kind: str,
+        key: str,
+        status: str,
+        *,
+        error: str | None = None,
+        size_bytes: int | None = None,
+        etag: str | None = None,
+        md5: str | None = None,
+    ) -> None:
+        """Insert or replace the archive state of one session file."""
+        with self._cursor() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO archive_objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [session_id, kind, key, status, error, size_bytes, etag, md5, now()],
+            )
+
+    def archive_objects(self, session_id: str | None = None) -> list[ArchiveObjectRow]:
+        sql, args = "SELECT * FROM archive_objects", []
+        if session_id is not None:
+            sql, args = sql + " WHERE session_id = ?", [session_id]
+        with self._cursor() as con:
+            return [ArchiveObjectRow(*r) for r in con.execute(sql + " ORDER BY session_id, kind", args).fetchall()]
+
+    def pending_archive_sessions(self) -> list[str]:
+        """Sessions with a file whose upload failed or was interrupted."""
+        with self._cursor() as con:
+            rows = con.execute(
+                "SELECT DISTINCT session_id FROM archive_objects WHERE status <> 'archived' ORDER BY session_id"
+            ).fetchall()
+        return [r[0] for r in rows]
 
     # Custom questions ----------------------------------------------------------------------
     def add_custom_question(self, question: Question) -> Question:
