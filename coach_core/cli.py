@@ -1,7 +1,8 @@
 """Command line: ``python -m coach_core analyze|questions|history|show``.
 
 Progress goes to stderr; exit code 0 on success, 2 with a one-line reason on bad input,
-3 when the database is unavailable, 1 on an unexpected error.
+3 when the database is unavailable, 4 when the S3 archive is unreachable or refuses, 1 on an
+unexpected error.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .store import Store, StoreError
 
 EXIT_BAD_INPUT = 2
 EXIT_STORE = 3
+EXIT_ARCHIVE = 4  # the S3 archive is unreachable or refused (local data is untouched)
 
 
 class CliError(Exception):
@@ -168,6 +170,61 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
+    from . import archive
+
+    try:
+        archive.require_archive(settings)
+    except archive.ArchiveError as exc:
+        raise CliError(str(exc)) from None
+    store = _open_store(settings)
+    try:
+        if args.link:
+            if store.session(args.link) is None:
+                raise CliError(f"No session with id {args.link}.")
+            print(archive.session_link(store, settings, args.link, args.kind, args.expires))
+            return 0
+        if args.retry:
+            results = archive.retry_pending(store, settings)
+            if not results:
+                print("Nothing to retry: no upload failed or was interrupted.")
+        elif args.all:
+            results = archive.archive_all(store, settings)
+        elif args.session_id:
+            if store.session(args.session_id) is None:
+                raise CliError(f"No session with id {args.session_id}.")
+            results = [archive.archive_session(store, settings, args.session_id)]
+        else:
+            raise CliError("Give a SESSION_ID, --retry, --all or --link SESSION_ID.")
+    except archive.ArchiveError as exc:
+        raise CliError(str(exc), EXIT_ARCHIVE) from None
+    finally:
+        store.close()
+    for result in results:
+        print(result.summary())
+    return 0 if all(r.ok for r in results) else EXIT_ARCHIVE
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from . import archive
+
+    try:
+        archive.require_archive(settings)
+    except archive.ArchiveError as exc:
+        raise CliError(str(exc)) from None
+    store = _open_store(settings)
+    try:
+        if store.session(args.session_id) is None:
+            raise CliError(f"No session with id {args.session_id}.")
+        result = archive.restore_session(store, settings, args.session_id)
+    except archive.ArchiveError as exc:
+        raise CliError(str(exc), EXIT_ARCHIVE) from None
+    finally:
+        store.close()
+    print(result.summary())
+    return 0 if "recording" not in result.unavailable else EXIT_ARCHIVE
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m coach_core", description="Interview Coach, offline.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -192,6 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("session_id")
     p.add_argument("--json", metavar="OUT")
     p.set_defaults(func=cmd_show)
+    p = sub.add_parser("archive", help="upload sessions to the S3 archive, retry, or print a download link")
+    p.add_argument("session_id", nargs="?", help="the session to upload")
+    p.add_argument("--retry", action="store_true", help="upload again what failed or was interrupted")
+    p.add_argument("--all", action="store_true", help="upload every analysed session (archived files are skipped)")
+    p.add_argument("--link", metavar="SESSION_ID", help="print a presigned download link for this session")
+    p.add_argument("--kind", choices=("recording", "report", "pdf"), default="report", help="file for --link")
+    p.add_argument("--expires", type=int, metavar="S", help="link lifetime in seconds (default: the setting)")
+    p.set_defaults(func=cmd_archive)
+    p = sub.add_parser("restore", help="download a session's missing local files from the S3 archive")
+    p.add_argument("session_id")
+    p.set_defaults(func=cmd_restore)
     return parser
 
 

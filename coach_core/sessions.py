@@ -5,6 +5,7 @@ Used by the CLI, the app and the job workers alike.
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import uuid
@@ -95,7 +96,20 @@ def analyse_session(
             session_id, duration_s=report.media.duration_s, format=report.media.format, has_video=report.media.has_video
         )
     store.save_report(report)
+    _archive(store, settings, session_id)
     return report
+
+
+def _archive(store: Store, settings: Settings, session_id: str) -> None:
+    """Upload the session's files when an S3 bucket is configured; a failure is recorded, never raised."""
+    if not settings.s3_bucket:
+        return
+    try:
+        from .archive import archive_after_analysis  # boto3 is imported only when archiving is on
+
+        archive_after_analysis(store, settings, session_id)
+    except Exception as exc:  # the analysis is saved; archiving must never undo that
+        logging.getLogger(__name__).warning("Session %s not archived: %s", session_id, exc)
 
 
 def delete_session(store: Store, settings: Settings, session_id: str) -> None:
@@ -106,3 +120,5 @@ def delete_session(store: Store, settings: Settings, session_id: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
     elif path:
         Path(path).unlink(missing_ok=True)
+    for suffix in (".json", ".pdf"):  # report files written for the archive and the PDF export
+        (settings.reports_dir / f"{session_id}{suffix}").unlink(missing_ok=True)
