@@ -62,7 +62,14 @@ class Settings:
     s3_multipart_threshold_mb: int = 64
     # Seconds to wait for a TCP connection to the S3 endpoint before calling it unreachable.
     s3_connect_timeout_s: float = 3.0
+    # Job queue (RQ on Redis): empty = analyse on threads inside the app. With a URL, workers
+    # (python -m coach_core worker) on any machine do the analyses.
     queue_url: str = ""
+    # "embedded": if the queue cannot be reached at start, analyse inside the app (with a warning).
+    queue_fallback: str = ""
+    job_timeout_s: int = 1800  # one analysis may take at most this long on a worker
+    job_retries: int = 1  # automatic re-runs of a job whose worker died (process killed, machine lost)
+    worker_heartbeat_s: float = 10.0  # a worker that misses ~3 heartbeats is taken for dead
     workers: int = 1
     chromium_path: str = "/usr/bin/chromium"
     # WebRTC ICE servers as JSON (e.g. '[{"urls": ["stun:stun.example.org:3478"]}]'); empty = none,
@@ -108,6 +115,10 @@ def load_settings() -> Settings:
         s3_multipart_threshold_mb=_env_int("COACH_S3_MULTIPART_THRESHOLD_MB", 64),
         s3_connect_timeout_s=_env_float("COACH_S3_CONNECT_TIMEOUT_S", 3.0),
         queue_url=_env("COACH_QUEUE_URL", ""),
+        queue_fallback=_env("COACH_QUEUE_FALLBACK", "").lower(),
+        job_timeout_s=_env_int("COACH_JOB_TIMEOUT_S", 1800),
+        job_retries=_env_int("COACH_JOB_RETRIES", 1),
+        worker_heartbeat_s=_env_float("COACH_WORKER_HEARTBEAT_S", 10.0),
         workers=_env_int("COACH_WORKERS", 1),
         chromium_path=_env("COACH_CHROMIUM_PATH", "/usr/bin/chromium"),
         ice_servers=_env("COACH_ICE_SERVERS", "[]"),
