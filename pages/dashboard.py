@@ -4,7 +4,9 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from coach_core.tips import clock
+from pages.archive_panel import archive_panel
 from pages.common import fmt_score, get_store
+from pages.common import settings as app_settings
 from pages.report_view import replay_html, report_json, timeline_figure, transcript_html
 
 st.title("📊 Dashboard")
@@ -137,6 +139,7 @@ with st.expander("▶ Replay with metrics in step", expanded=False):
 d1, d2 = st.columns(2)
 d1.download_button("Download JSON", report_json(report), file_name=f"interview-coach-{row.id}.json",
                    mime="application/json")  # fmt: skip
+archive_panel(store, app_settings(), row.id)  # S3 archive status, links, retry, restore (only when configured)
 previous = store.previous_attempt(row.id)
 if previous:
     st.subheader("Compared with your previous attempt")

@@ -402,3 +402,51 @@ def test_analysis_archives_automatically_and_survives_a_dead_endpoint(
     again = analyse_session(store, settings, sid)
     assert again.transcript == report.transcript
     store.close()
+
+
+def test_dashboard_archive_panel_uploads_links_and_restores(
+    tmp_path: Path, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+    from test_app_pages import no_exception, page
+
+    bucket = make_bucket(moto.url)
+    for name, value in {"COACH_DATA_DIR": str(tmp_path / "data"), "COACH_S3_BUCKET": bucket,
+                        "COACH_S3_ENDPOINT_URL": moto.url, "COACH_S3_REGION": "us-east-1"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(ROOT)
+    st.cache_resource.clear()
+    try:
+        from pages.common import settings, store
+
+        recording = os.urandom(10_000)
+        sid = analysed_session(store(), settings(), recording)
+
+        def dashboard() -> object:
+            test = page("pages/dashboard.py")
+            test.session_state["session_id"] = sid
+            return test.run()
+
+        at = dashboard()
+        no_exception(at)
+        assert any(e.label == "☁️ Archive: not archived" for e in at.expander)
+        at.button(key="archive_retry").click().run()
+        no_exception(at)
+        assert any(e.label == "☁️ Archive: archived" for e in at.expander)
+        assert any("uploaded recording, report, pdf" in s.value for s in at.success)
+        links = {b.proto.label: b.proto.url for b in at.get("link_button")}
+        assert set(links) == {"⬇ Recording", "⬇ Report (JSON)", "⬇ Report (PDF)"}
+        with urllib.request.urlopen(links["⬇ Recording"], timeout=30) as response:
+            assert response.read() == recording
+        assert not any(b.key == "archive_retry" for b in at.button)  # nothing left to upload
+
+        Path(store().session(sid).recording_path).unlink()
+        at = dashboard()
+        assert any("missing on this machine" in m.value for m in at.markdown)
+        at.button(key="archive_restore").click().run()
+        no_exception(at)
+        assert Path(store().session(sid).recording_path).read_bytes() == recording
+        assert any("restored recording" in s.value for s in at.success)
+        assert not any(b.key == "archive_restore" for b in at.button)
+    finally:
+        st.cache_resource.clear()
