@@ -1,8 +1,8 @@
-"""Command line: ``python -m coach_core analyze|questions|history|show``.
+"""Command line: ``python -m coach_core analyze|report|questions|history|show|archive|restore``.
 
 Progress goes to stderr; exit code 0 on success, 2 with a one-line reason on bad input,
-3 when the database is unavailable, 4 when the S3 archive is unreachable or refuses, 1 on an
-unexpected error.
+3 when the database is unavailable, 4 when the S3 archive is unreachable or refuses, 5 when the
+PDF cannot be rendered (Chromium missing or failing), 1 on an unexpected error.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from pathlib import Path
 from . import questions as question_bank
 from .config import Settings, load_settings
 from .media import MediaError
+from .pdf import PdfError
 from .schema import Question, Report
 from .store import Store, StoreError
 
 EXIT_BAD_INPUT = 2
 EXIT_STORE = 3
 EXIT_ARCHIVE = 4  # the S3 archive is unreachable or refused (local data is untouched)
+EXIT_PDF = 5  # the PDF could not be rendered (Chromium missing or failing); the analysis is kept
 
 
 class CliError(Exception):
@@ -102,6 +104,10 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if not path.exists():
         raise CliError(f"File not found: {path}")
     question = _resolve_question(args, settings)
+    if args.pdf == "-":
+        raise CliError("analyze prints its summary on stdout: give --pdf a file name (or use 'report --pdf -').")
+    if args.pdf:
+        _check_pdf_target(args.pdf, settings)  # before a long analysis, not after it
     probe(path, max_duration_s=settings.max_duration_s)  # refuse broken files before storing anything
     if args.no_save:
         report = analyse(path, question, settings=settings, progress=_progress())
@@ -121,6 +127,53 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _write_json(report, args.json)
     _print_summary(report)
+    if args.pdf:
+        _write_pdf(report, args.pdf, settings)
+    return 0
+
+
+def _check_pdf_target(out: str, settings: Settings) -> None:
+    from .pdf import chromium_executable
+
+    if out != "-" and not Path(out).resolve().parent.is_dir():
+        raise CliError(f"Directory not found for the PDF: {Path(out).parent}")
+    try:
+        chromium_executable(settings)
+    except PdfError as exc:
+        raise CliError(str(exc), EXIT_PDF) from None
+
+
+def _write_pdf(report: Report, out: str, settings: Settings) -> None:
+    from .pdf import render_pdf
+
+    if out == "-":
+        sys.stdout.buffer.write(render_pdf(report, settings=settings))
+        sys.stdout.flush()
+        return
+    render_pdf(report, out=Path(out), settings=settings)
+    print(f"PDF report written to {out}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from .pdf import write_session_pdf
+
+    if args.pdf:
+        _check_pdf_target(args.pdf, settings)
+    store = _open_store(settings)
+    try:
+        row = store.session(args.session_id)
+        report = store.report(args.session_id)
+    finally:
+        store.close()
+    if row is None:
+        raise CliError(f"No session with id {args.session_id}.")
+    if report is None:
+        reason = f": {row.error}" if row.error else ""
+        raise CliError(f"Session {args.session_id} has no analysis to report (status {row.status}{reason}).")
+    if args.pdf:
+        _write_pdf(report, args.pdf, settings)
+    else:
+        print(f"PDF report written to {write_session_pdf(settings, report)}", file=sys.stderr)
     return 0
 
 
@@ -225,6 +278,26 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if "recording" not in result.unavailable else EXIT_ARCHIVE
 
 
+EXIT_QUEUE = 6  # the job queue (Redis) cannot be reached
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the analysis queue: load the models once, then analyse jobs until stopped."""
+    import logging
+
+    from .worker import WorkerError, run_worker
+
+    url = args.url or settings.queue_url
+    if not url:
+        raise CliError("No job queue: pass --url redis://HOST:6379/0 or set COACH_QUEUE_URL.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        run_worker(url, settings, burst=args.burst, name=args.name, heartbeat_s=args.heartbeat)
+    except WorkerError as exc:
+        raise CliError(str(exc), EXIT_QUEUE) from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m coach_core", description="Interview Coach, offline.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -237,7 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", default="technical", help="technical or behavioural (with --question-text)")
     p.add_argument("--json", metavar="OUT", help="write the JSON report to OUT ('-' for stdout)")
     p.add_argument("--no-save", action="store_true", help="do not store the session")
+    p.add_argument("--pdf", metavar="OUT", help="also write the PDF coaching report to OUT")
     p.set_defaults(func=cmd_analyze)
+    p = sub.add_parser("report", help="write a session's PDF coaching report")
+    p.add_argument("session_id")
+    p.add_argument("--pdf", metavar="OUT", help="output file ('-' for stdout; default: reports/ in the data dir)")
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("questions", help="list questions")
     p.add_argument("--role", choices=question_bank.ROLES)
     p.add_argument("--kind")
@@ -260,6 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", help="download a session's missing local files from the S3 archive")
     p.add_argument("session_id")
     p.set_defaults(func=cmd_restore)
+    p = sub.add_parser("worker", help="analyse jobs from the queue (COACH_QUEUE_URL) on this machine")
+    p.add_argument("--url", help="Redis URL of the queue (default: COACH_QUEUE_URL)")
+    p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    p.add_argument("--name", help="worker name shown in RQ (default: host and pid)")
+    p.add_argument("--heartbeat", type=float, metavar="S", help="seconds between heartbeats (COACH_WORKER_HEARTBEAT_S)")
+    p.set_defaults(func=cmd_worker)
     return parser
 
 
@@ -274,6 +358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MediaError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except PdfError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PDF
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
