@@ -16,6 +16,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -377,21 +378,29 @@ def write_report_json(store: Store, settings: Settings, session_id: str) -> Path
     return path
 
 
-def _ensure_pdf(store: Store, settings: Settings, session_id: str, report_json: Path | None) -> None:
-    """Render the PDF when it is missing or older than the report, if the renderer is available.
+def _pdf_is_current(path: Path, report: dict[str, Any]) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        made = datetime.fromisoformat(report["created_at"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return True  # age unknown: keep the PDF there is
+    return path.stat().st_mtime >= made
+
+
+def _ensure_pdf(store: Store, settings: Settings, session_id: str) -> None:
+    """Render the PDF when it is missing or older than the report, if Chromium is available.
 
     Never raises: without a PDF the other files are still archived.
     """
-    path = settings.reports_dir / f"{session_id}.pdf"
-    fresh = path.exists() and (report_json is None or path.stat().st_mtime >= report_json.stat().st_mtime)
-    if fresh or report_json is None or not Path(settings.chromium_path).exists():
+    data = store.report_dict(session_id)
+    if data is None or _pdf_is_current(settings.reports_dir / f"{session_id}.pdf", data):
         return
     try:
-        from . import pdf  # optional module: HTML → PDF with Chromium
+        from . import pdf  # HTML → PDF with Chromium
 
-        report = store.report(session_id)
-        if report is not None:
-            pdf.write_session_pdf(settings, report)
+        pdf.chromium_executable(settings)  # a quick, readable refusal when Chromium is not installed
+        pdf.write_session_pdf(settings, Report.from_dict(data))
     except Exception as exc:
         log.warning("PDF for session %s not rendered: %s", session_id, exc)
 
@@ -414,9 +423,9 @@ def archive_session(
     if store.session(session_id) is None:
         raise ArchiveError(f"No session with id {session_id}.")
     keys = archive.session_keys(session_id)
-    report_json = write_report_json(store, settings, session_id)
+    write_report_json(store, settings, session_id)
     if "pdf" in kinds:
-        _ensure_pdf(store, settings, session_id, report_json)
+        _ensure_pdf(store, settings, session_id)
     paths = local_paths(store, settings, session_id)
     known = {o.kind: o for o in store.archive_objects(session_id)}
     result = ArchiveResult(session_id)

@@ -450,3 +450,28 @@ def test_dashboard_archive_panel_uploads_links_and_restores(
         assert not any(b.key == "archive_restore" for b in at.button)
     finally:
         st.cache_resource.clear()
+
+
+@pytest.mark.browser
+def test_missing_pdf_is_rendered_and_a_render_failure_does_not_block(tmp_path: Path, moto: MotoServer) -> None:
+    bucket = make_bucket(moto.url)
+    broken = s3_settings(tmp_path, moto.url, bucket).with_overrides(s3_prefix="broken/", chromium_path="/bin/false")
+    store = Store(broken.database)
+    sid = analysed_session(store, broken, b"a recording")
+    pdf = broken.reports_dir / f"{sid}.pdf"
+    pdf.unlink()
+    # A "Chromium" that cannot start: no PDF, but the recording and the report are archived.
+    result = archive_session(store, broken, sid)
+    assert sorted(result.uploaded) == ["recording", "report"] and result.missing == ["pdf"] and result.ok
+    assert not pdf.exists()
+
+    # With the real Chromium the missing PDF is rendered from the stored report and uploaded too.
+    settings = broken.with_overrides(chromium_path="/usr/bin/chromium")
+    result = archive_session(store, settings, sid)
+    assert result.uploaded == ["pdf"] and sorted(result.already) == ["recording", "report"]
+    data = object_bytes(moto.url, bucket, f"broken/sessions/{sid}/report.pdf")
+    assert data.startswith(b"%PDF") and data == pdf.read_bytes()
+    # A PDF newer than the report is current: archiving again renders and uploads nothing.
+    mtime = pdf.stat().st_mtime
+    assert archive_session(store, settings, sid).uploaded == [] and pdf.stat().st_mtime == mtime
+    store.close()
