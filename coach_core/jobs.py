@@ -1,27 +1,78 @@
 """Analysis jobs: submit a saved session, follow its step and progress, retry, cancel.
 
-The embedded backend runs jobs on an in-process thread pool (no extra service). Job state is
-stored in DuckDB, so a reload keeps it; on restart, jobs that were running are marked
-'interrupted' and can be retried. Recordings are never touched by a failed job.
+Two backends with one interface (``Jobs``), picked by ``make_job_manager`` from the settings:
+the embedded one runs jobs on an in-process thread pool (no extra service); with
+``COACH_QUEUE_URL`` they go to an RQ queue served by workers on any machine (``coach_core.queue``).
+Job state is stored in DuckDB, so a reload keeps it; on restart, jobs the embedded pool was running
+are marked 'interrupted' and can be retried. Recordings are never touched by a failed job.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from .config import Settings
 from .media import MediaError
 from .sessions import analyse_session
 from .store import Store
 
+log = logging.getLogger(__name__)
+
 ACTIVE = ("queued", "running")
+INTERRUPTED = "The app stopped during analysis."
 
 
 class JobError(RuntimeError):
     """A job operation that cannot be done; the message says why."""
+
+
+class Jobs(Protocol):
+    """What the pages and the CLI use, whichever backend runs the analyses."""
+
+    notice: str | None  # a warning to show, e.g. that the queue was unreachable and jobs run in the app
+
+    def submit(self, session_id: str) -> str: ...
+    def status(self, job_id: str) -> dict[str, Any]: ...
+    def retry(self, job_id: str) -> str: ...
+    def cancel(self, job_id: str) -> bool: ...
+    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]: ...
+    def shutdown(self) -> None: ...
+
+
+def make_job_manager(store: Store, settings: Settings) -> Jobs:
+    """The embedded runner, or the RQ queue when ``COACH_QUEUE_URL`` is set.
+
+    Raises JobError (one line, naming the URL) when the queue cannot be reached, unless
+    ``COACH_QUEUE_FALLBACK=embedded``: then analyses run inside the app and ``notice`` says so.
+    """
+    if not settings.queue_url:
+        return JobManager(store, settings)
+    from .queue import QueueJobManager
+
+    try:
+        return QueueJobManager(store, settings)
+    except JobError as exc:
+        if settings.queue_fallback != "embedded":
+            raise
+        manager = JobManager(store, settings)
+        manager.notice = f"{exc} Analysing inside the app instead (COACH_QUEUE_FALLBACK=embedded)."
+        log.warning("%s", manager.notice)
+        return manager
+
+
+def mark_interrupted(store: Store, jobs: list[dict[str, Any]]) -> list[str]:
+    """Mark the given jobs that are still 'queued' or 'running' as interrupted (their runner is gone)."""
+    lost = []
+    for job in jobs:
+        if job["status"] in ACTIVE:
+            store.update_job(job["id"], status="interrupted", error=INTERRUPTED)
+            store.set_status(job["session_id"], "failed", "Analysis was interrupted; retry it.")
+            lost.append(job["id"])
+    return lost
 
 
 class JobManager:
@@ -34,17 +85,12 @@ class JobManager:
         self._futures: dict[str, Future[None]] = {}
         self._cancelled: set[str] = set()
         self._lock = threading.Lock()
+        self.notice: str | None = None
         self.recover()
 
     def recover(self) -> list[str]:
         """Mark jobs left 'queued' or 'running' by a previous process as interrupted."""
-        lost = []
-        for job in self.store.jobs():
-            if job["status"] in ACTIVE and job["id"] not in self._futures:
-                self.store.update_job(job["id"], status="interrupted", error="The app stopped during analysis.")
-                self.store.set_status(job["session_id"], "failed", "Analysis was interrupted; retry it.")
-                lost.append(job["id"])
-        return lost
+        return mark_interrupted(self.store, [j for j in self.store.jobs() if j["id"] not in self._futures])
 
     def submit(self, session_id: str) -> str:
         if self.store.session(session_id) is None:
