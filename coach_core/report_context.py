@@ -81,13 +81,17 @@ def transcript_tokens(report: Report) -> list[Token]:
     return tokens
 
 
+def _unit(unit: str) -> str:
+    return "on a 0–1 scale" if unit == "0-1" else unit
+
+
 def _score_row(name: str, detail: ScoreDetail | None, value: float | None) -> dict[str, Any]:
     inputs = []
     for i in detail.inputs if detail else []:
         inputs.append(
             {
                 "name": i.name,
-                "value": "unavailable" if i.value is None else f"{fmt(i.value, 2)} {i.unit}".strip(),
+                "value": "unavailable" if i.value is None else f"{fmt(i.value, 2)} {_unit(i.unit)}".strip(),
                 "points": f"{i.points:.1f}",
                 "weight": f"{i.weight:.0%}",
                 "note": "" if i.note == "unavailable" else i.note,

@@ -3,6 +3,7 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
+from coach_core.pdf import PdfError, cached_pdf, chromium_executable
 from coach_core.tips import clock
 from pages.archive_panel import archive_panel
 from pages.common import fmt_score, get_store
@@ -139,6 +140,14 @@ with st.expander("▶ Replay with metrics in step", expanded=False):
 d1, d2 = st.columns(2)
 d1.download_button("Download JSON", report_json(report), file_name=f"interview-coach-{row.id}.json",
                    mime="application/json")  # fmt: skip
+try:  # the PDF is printed on click (in a background thread) and cached per session in coach_core.pdf
+    pdf_settings = app_settings()
+    chromium_executable(pdf_settings)
+    d2.download_button("Download PDF", lambda: cached_pdf(report, pdf_settings), file_name=f"interview-coach-{row.id}.pdf",
+                       mime="application/pdf", on_click="ignore")  # fmt: skip
+except PdfError as exc:
+    d2.download_button("Download PDF", b"", disabled=True, key="pdf_unavailable")
+    d2.error(f"PDF report unavailable: {exc}")
 archive_panel(store, app_settings(), row.id)  # S3 archive status, links, retry, restore (only when configured)
 previous = store.previous_attempt(row.id)
 if previous:

@@ -367,3 +367,66 @@ def test_cli_report_for_session_without_analysis(tmp_path: Path, cache_one_wav: 
     err = run.stderr.decode()
     assert run.returncode == 2 and f"Session {session_id} has no analysis" in err and "Traceback" not in err
     assert not (tmp_path / "x.pdf").exists()
+
+
+# The dashboard's button -----------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_dashboard_download_pdf_button(cache_report: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.testing.v1 import AppTest
+
+    from coach_core.sessions import save_recording
+    from coach_core.store import Store
+
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(ROOT)
+    settings = Settings(data_dir=tmp_path / "data")
+    store = Store(settings.database)
+    try:
+        recording = tmp_path / "a.wav"
+        recording.write_bytes(b"RIFF")  # the dashboard only needs the stored report
+        session_id = save_recording(store, settings, recording, cache_report.question, original_name="a.wav")
+        store.save_report(dataclasses.replace(cache_report, session_id=session_id))
+    finally:
+        store.close()
+    # A spy, not a mock: Streamlit's own add_deferred still runs; we keep the callable a click would run.
+    generators = []
+    real_add_deferred = MediaFileManager.add_deferred
+
+    def spy(self: MediaFileManager, data_callable, *args, **kwargs) -> str:
+        generators.append(data_callable)
+        return real_add_deferred(self, data_callable, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+
+    def dashboard() -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.switch_page("pages/dashboard.py")
+        at.session_state["session_id"] = session_id
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    st.cache_resource.clear()
+    try:
+        at = dashboard()
+        buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+        assert {"Download JSON", "Download PDF"} <= set(buttons)
+        assert not buttons["Download PDF"].disabled and buttons["Download PDF"].deferred_file_id
+        assert len(generators) == 1
+        data = generators[0]()  # what clicking the button sends
+        assert data.startswith(b"%PDF") and session_id in flat(pdf_text(data, tmp_path))
+        renders = pdf.get_renderer(settings).renders
+        assert generators[0]() == data and pdf.get_renderer(settings).renders == renders  # cached per session
+
+        monkeypatch.setenv("COACH_CHROMIUM_PATH", "/nonexistent/chromium")
+        st.cache_resource.clear()
+        at = dashboard()
+        buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+        assert buttons["Download PDF"].disabled and "Download JSON" in buttons
+        assert any("PDF report unavailable: Chromium not found" in e.value for e in at.error)
+    finally:
+        st.cache_resource.clear()
