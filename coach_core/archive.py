@@ -281,7 +281,13 @@ class Archive:
             self.client.upload_file(str(path), self.bucket, key, ExtraArgs=extra, Config=self._transfer)
             head = self.client.head_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
-            raise self.reason(exc, key) from None
+            error = self.reason(exc, key)
+            if error.not_found:  # an upload cannot miss its object: this is not an S3 endpoint (or a wrong URL)
+                error = ArchiveError(
+                    f"S3 endpoint {self.endpoint_label} answered 'not found' to an upload: check the endpoint URL",
+                    whole_archive=True,
+                )
+            raise error from None
         return StoredObject(key=key, size_bytes=int(head["ContentLength"]), etag=str(head["ETag"]).strip('"'))
 
     def download_file(self, key: str, path: Path | str) -> Path:
