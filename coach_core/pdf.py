@@ -69,6 +69,21 @@ def chromium_executable(settings: Settings) -> str:
     return found
 
 
+def _connected(browser: object) -> bool:
+    try:
+        return browser is not None and bool(browser.is_connected())  # type: ignore[attr-defined]
+    except Exception:
+        return False
+
+
+def _quietly(action: object) -> None:
+    try:
+        if callable(action):
+            action()
+    except Exception:
+        pass
+
+
 @dataclass
 class _Job:
     html: str
@@ -129,9 +144,20 @@ class ChromiumRenderer:
                         from playwright.sync_api import sync_playwright
 
                         playwright = sync_playwright().start()
-                    if browser is None or not browser.is_connected():
-                        browser = self._launch(playwright)
-                    job.pdf = self._print(browser, job)
+                    for attempt in (1, 2):
+                        if not _connected(browser):
+                            _quietly(getattr(browser, "close", None))
+                            browser = self._launch(playwright)
+                        try:
+                            job.pdf = self._print(browser, job)
+                            break
+                        except Exception as exc:
+                            # A browser that died since the last job may only be noticed now: once
+                            # more with a fresh one; any other failure is the page's and is final.
+                            if attempt == 2 or (_connected(browser) and "has been closed" not in str(exc)):
+                                raise
+                            _quietly(getattr(browser, "close", None))
+                            browser = None
                     self.renders += 1
                 except PdfError as exc:
                     job.error = exc
@@ -139,13 +165,14 @@ class ChromiumRenderer:
                     job.error = PdfError(f"PDF rendering failed: {_first_line(exc)}")
                 finally:
                     job.done.set()
+                if job.error is not None and not _connected(browser):
+                    # Chromium or Playwright's driver died: start both afresh on the next job.
+                    _quietly(getattr(browser, "close", None))
+                    _quietly(getattr(playwright, "stop", None))
+                    playwright = browser = None
         finally:
-            for closer in (getattr(browser, "close", None), getattr(playwright, "stop", None)):
-                try:
-                    if closer is not None:
-                        closer()
-                except Exception:
-                    pass
+            _quietly(getattr(browser, "close", None))
+            _quietly(getattr(playwright, "stop", None))
 
     def _launch(self, playwright: object) -> object:
         self.launches += 1

@@ -10,6 +10,7 @@ import dataclasses
 import itertools
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -241,6 +242,35 @@ def test_concurrent_renders_share_one_browser(cache_report: Report, tmp_path: Pa
     assert len(shared) == 3 and all(d.startswith(b"%PDF") for d in shared)
     assert pdf.get_renderer(settings) is pdf.get_renderer(settings)
     assert pdf.get_renderer(settings).launches == 1
+
+
+def browser_pids() -> set[int]:
+    """Main Chromium processes driven by Playwright (not its helper processes)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
+        except OSError:
+            continue
+        if b"--remote-debugging-pipe" in args and not any(a.startswith(b"--type=") for a in args):
+            found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.browser
+def test_a_browser_that_died_is_started_again(tmp_path: Path) -> None:
+    renderer = pdf.ChromiumRenderer(pdf.chromium_executable(Settings()))
+    others = browser_pids()
+    try:
+        assert renderer.render("<p>first</p>").startswith(b"%PDF")
+        mine = browser_pids() - others
+        assert len(mine) == 1
+        os.kill(mine.pop(), signal.SIGKILL)
+        text = pdf_text(renderer.render("<p>after the crash</p>"), tmp_path)
+        assert "after the crash" in text and renderer.launches == 2
+    finally:
+        renderer.close()
+    assert browser_pids() - others == set()  # close() leaves no browser behind
 
 
 @pytest.mark.browser
