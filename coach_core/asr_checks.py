@@ -1,0 +1,130 @@
+"""Checks on what the speech recogniser returned: repetition loops, and whether it understood the speech.
+
+Whisper decoding at temperature 0 (which we use: the sampling fallback dropped whole windows of
+fast speech) can fall into a *repetition loop*: the same word or phrase emitted dozens of times,
+squeezed into a fraction of a second ("you know, you know, you know …" at one timestamp). Whisper's
+own guard is a compression-ratio threshold that triggers re-sampling; we detect loops from the
+words instead, with physical limits on speech: nobody says a phrase four times in a row at more
+than eight words a second, or with words of zero length.
+
+English-only models cannot name the language they hear. On speech in another language tiny.en
+either loops or emits a few English-sounding words for long stretches of voice, so the number of
+credible words per second of voice activity is a language/intelligibility signal that does not
+depend on the model's own (over-confident) word probabilities.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .schema import Word
+
+MAX_WORDS_PER_S = 8.0  # faster than any speaker: fast speech is ~4-5 words/s (~250-300 wpm)
+MIN_WORD_S = 0.02  # a recognised word shorter than this carries no audio of its own
+MIN_REPEATS = 3  # a word or phrase repeated this many times in a row is checked for being a loop
+PHRASE_LOOP_N = 3  # a phrase of this many words said MIN_REPEATS times in a row is a loop, whatever its timing
+WORD_LOOP_REPEATS = 6  # a word or two-word phrase said this many times in a row is a loop ("uh, uh, uh, …")
+MAX_NGRAM = 8
+# Credible words per second of voice activity under which the speech was mostly not understood.
+# English answers (six espeak voices, 120-250 wpm) gave 2.1-4.2; eight clips in six other
+# languages gave 0.1-1.45 with the filler-prompted decode (see docs/scoring.md).
+MIN_WORDS_PER_SPEECH_S = 1.6
+# Two decodes of the same English audio share most of their words; of speech the model does not
+# understand, they share almost none (0-0.11 on the clips above; English 0.69-1.0).
+MIN_AGREEMENT = 0.34
+MIN_CONTENT_WORDS = 3  # distinct non-filler words each decode needs before agreement is judged
+FILLER_TOKENS = frozenset({"um", "uh", "er", "ah", "erm", "hmm", "mm"})
+
+_NON_WORD = re.compile(r"[^\w']+")
+
+
+def _norm(word: str) -> str:
+    return _NON_WORD.sub("", word.lower())
+
+
+@dataclass
+class LoopCheck:
+    words: list[Word]  # the words with loops collapsed to their first occurrence
+    dropped: int  # words removed as part of a loop
+
+
+def _is_loop(run: Sequence[Word], n: int, repeats: int) -> bool:
+    span = max(run[-1].end - run[0].start, 1e-3)
+    squeezed = sum(1 for w in run if w.end - w.start < MIN_WORD_S)
+    return (
+        len(run) / span > MAX_WORDS_PER_S
+        or squeezed >= len(run) / 2
+        or n >= PHRASE_LOOP_N
+        or repeats >= WORD_LOOP_REPEATS
+    )
+
+
+def collapse_loops(words: Sequence[Word]) -> LoopCheck:
+    """Remove repetition loops, keeping the first occurrence of the looped word or phrase."""
+    keys = [_norm(w.word) for w in words]
+    kept: list[Word] = []
+    dropped = 0
+    i = 0
+    while i < len(words):
+        best: tuple[int, int] | None = None  # (n, repeats) covering the most words
+        for n in range(1, MAX_NGRAM + 1):
+            gram = keys[i : i + n]
+            if len(gram) < n or not any(gram):
+                break
+            repeats = 1
+            while keys[i + repeats * n : i + (repeats + 1) * n] == gram:
+                repeats += 1
+            if repeats >= MIN_REPEATS and (best is None or n * repeats > best[0] * best[1]):
+                best = (n, repeats)
+        if best is not None:
+            n, repeats = best
+            run = words[i : i + n * repeats]
+            if _is_loop(run, n, repeats):
+                # Keep the first occurrence, minus words with no audio of their own.
+                first = [w for w in words[i : i + n] if w.end - w.start >= MIN_WORD_S]
+                kept.extend(first)
+                dropped += n * repeats - len(first)
+                i += n * repeats
+                continue
+        kept.append(words[i])
+        i += 1
+    return LoopCheck(words=kept, dropped=dropped)
+
+
+def words_per_speech_second(words: Sequence[Word], speech_s: float) -> float:
+    """Recognised words per second of voice activity (fillers count: they are speech too)."""
+    return len(words) / speech_s if speech_s > 0 else 0.0
+
+
+def _content(words: Sequence[Word]) -> set[str]:
+    return {_norm(w.word) for w in words} - FILLER_TOKENS - {""}
+
+
+def agreement(a: Sequence[Word], b: Sequence[Word]) -> float:
+    """Share of the smaller decode's distinct words (fillers aside) that the other decode also has."""
+    sa, sb = _content(a), _content(b)
+    if not sa or not sb:
+        return 0.0 if (sa or sb) else 1.0
+    return len(sa & sb) / min(len(sa), len(sb))
+
+
+def understood(words: Sequence[Word], speech_s: float, second_opinion: Sequence[Word] | None = None) -> bool:
+    """False when the voice gave few credible words, or two decodes disagree: another language or unclear audio.
+
+    Args:
+        words: the first (filler-prompted) decode, loops collapsed.
+        speech_s: seconds of voice activity.
+        second_opinion: a second decode of the same audio, loops collapsed, when one was made.
+    """
+    if speech_s < 3.0:
+        return True  # too little to judge
+    best = second_opinion if second_opinion is not None and len(second_opinion) > len(words) else words
+    if words_per_speech_second(best, speech_s) < MIN_WORDS_PER_SPEECH_S:
+        return False
+    if second_opinion is None:
+        return True
+    # Agreement needs words on both sides: a first decode that collapsed to fillers says nothing.
+    enough = min(len(_content(words)), len(_content(second_opinion))) >= MIN_CONTENT_WORDS
+    return not enough or agreement(words, second_opinion) >= MIN_AGREEMENT

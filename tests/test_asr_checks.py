@@ -1,0 +1,68 @@
+"""Repetition loops are removed from what the recogniser returned; genuine repetitions are kept."""
+
+from __future__ import annotations
+
+from coach_core.asr_checks import agreement, collapse_loops, understood
+from coach_core.schema import Word
+
+
+def timed(text: str, start: float = 0.0, step: float = 0.3, length: float = 0.25) -> list[Word]:
+    return [
+        Word(word=w, start=start + i * step, end=start + i * step + length, probability=0.9)
+        for i, w in enumerate(text.split())
+    ]
+
+
+def test_squeezed_loop_at_one_timestamp_is_collapsed() -> None:
+    real = timed("Collisions can make them slower.")
+    loop = timed("you know, " * 30, start=2.0, step=0.0, length=0.0)
+    check = collapse_loops(real + loop)
+    assert [w.word for w in check.words] == [w.word for w in real]  # the zero-length loop words carry no audio
+    assert check.dropped == 60
+
+
+def test_phrase_loop_with_plausible_timing_is_collapsed_to_one_occurrence() -> None:
+    words = timed("I'm going to get my food, and " * 5 + "then we shipped it.")
+    check = collapse_loops(words)
+    text = " ".join(w.word for w in check.words)
+    assert text == "I'm going to get my food, and then we shipped it."
+    assert check.dropped == 28
+
+
+def test_long_filler_loop_is_collapsed() -> None:
+    check = collapse_loops(timed("Uh, " * 12 + "right."))
+    assert [w.word for w in check.words] == ["Uh,", "right."]
+
+
+def test_genuine_repetitions_are_kept() -> None:
+    for text in (
+        "No, no, no, that is not what I meant.",
+        "Uh, uh, I think the answer is the cache.",
+        "It was very, very, very slow before the index.",
+        "We tested, we tested, and we shipped.",
+    ):
+        words = timed(text)
+        assert collapse_loops(words).words == words, text
+
+
+def test_few_words_for_long_speech_is_not_understood() -> None:
+    assert not understood(timed("Um, uh, I mean."), speech_s=8.0)
+    assert understood(timed("In my last project I was responsible for the database and its speed."), speech_s=5.0)
+    assert understood(timed("Yes."), speech_s=1.0)  # too short to judge
+
+
+def test_two_decodes_that_disagree_mean_not_understood() -> None:
+    a = timed("I'm a cat loss eater and so on and so forth, my friend.")
+    b = timed("Thank you so much for watching, see you in the next video.")
+    assert agreement(a, b) < 0.2
+    assert not understood(a, speech_s=4.0, second_opinion=b)
+    c = timed("I am a cat lost eater and so forth, my friend.")
+    assert agreement(a, c) > 0.6
+    assert understood(a, speech_s=4.0, second_opinion=c)
+
+
+def test_a_first_decode_lost_to_a_filler_loop_does_not_count_as_disagreement() -> None:
+    # Fast speech: the filler-prompted decode looped on "uh"; the second decode heard the answer.
+    first = timed("Uh,")
+    second = timed("When the checkout page slowed down I first measured where the time went and fixed it.")
+    assert understood(first, speech_s=5.0, second_opinion=second)
