@@ -38,7 +38,7 @@ def fmt(value: float | None, digits: int = 1, unit: str = "", scale: float = 1.0
     if value is None:
         return "n/a"
     text = f"{value * scale:.{digits}f}"
-    return f"{text} {unit}".rstrip() if unit and unit not in {"%"} else f"{text}{unit}"
+    return f"{text} {unit}".rstrip() if unit and unit not in {"%", "°"} else f"{text}{unit}"
 
 
 def when(created_at: str) -> str:
