@@ -30,6 +30,15 @@ class JobError(RuntimeError):
     """A job operation that cannot be done; the message says why."""
 
 
+class QueueUnavailable(JobError):
+    """The job queue cannot be reached; ``reason`` is the message without the advice."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{reason} Start Redis there, or set COACH_QUEUE_FALLBACK=embedded to analyse inside the "
+                         "app instead.")  # fmt: skip
+        self.reason = reason
+
+
 class Jobs(Protocol):
     """What the pages and the CLI use, whichever backend runs the analyses."""
 
@@ -55,11 +64,11 @@ def make_job_manager(store: Store, settings: Settings) -> Jobs:
 
     try:
         return QueueJobManager(store, settings)
-    except JobError as exc:
+    except QueueUnavailable as exc:
         if settings.queue_fallback != "embedded":
             raise
         manager = JobManager(store, settings)
-        manager.notice = f"{exc} Analysing inside the app instead (COACH_QUEUE_FALLBACK=embedded)."
+        manager.notice = f"{exc.reason} Analysing inside the app instead (COACH_QUEUE_FALLBACK=embedded)."
         log.warning("%s", manager.notice)
         return manager
 

@@ -27,7 +27,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from .config import Settings
-from .jobs import ACTIVE, JobError, mark_interrupted
+from .jobs import ACTIVE, JobError, QueueUnavailable, mark_interrupted
 from .schema import Report
 from .store import Store
 from .worker import JOB_FUNCTION, QUEUE_NAME, build_payload, redis_connection, safe_url
@@ -56,13 +56,13 @@ class QueueJobManager:
         try:
             self.connection.ping()
         except (RedisError, ValueError) as exc:
-            raise JobError(f"{self._unreachable(exc)} Start Redis there, or set COACH_QUEUE_FALLBACK=embedded to "
-                           "analyse inside the app instead.") from None  # fmt: skip
+            raise QueueUnavailable(self._unreachable(exc)) from None
         self.queue = Queue(QUEUE_NAME, connection=self.connection)
         self._poll_s = poll_s
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._outage: str | None = None
+        self._submitting: set[str] = set()  # rows written, not yet in Redis: not "lost"
         self.recover()
         self._collector = threading.Thread(target=self._collect_loop, name="job-collector", daemon=True)
         self._collector.start()
@@ -83,14 +83,26 @@ class QueueJobManager:
             if job["status"] in ACTIVE:
                 return job["id"]  # already on its way: never two analyses of one session
         job_id = uuid.uuid4().hex[:12]
-        self.store.create_job(job_id, session_id, backend=BACKEND)
-        self.store.set_status(session_id, "queued")
-        if not row.recording_path or not Path(row.recording_path).exists():
+        with self._lock:
+            self._submitting.add(job_id)
+        try:
+            self.store.create_job(job_id, session_id, backend=BACKEND)
+            self.store.set_status(session_id, "queued")
+            self._enqueue(job_id, session_id, row.recording_path)
+        except Exception as exc:  # the row must not stay 'queued' for a job Redis never got
+            self._fail(job_id, session_id, f"The analysis could not be queued ({type(exc).__name__}: {exc}).")
+        finally:
+            with self._lock:
+                self._submitting.discard(job_id)
+        return job_id
+
+    def _enqueue(self, job_id: str, session_id: str, recording_path: str | None) -> None:
+        if not recording_path or not Path(recording_path).exists():
             self._fail(job_id, session_id, f"The recording of session {session_id} is missing on disk.")
-            return job_id
+            return
         question = self.store.question_of(session_id)
         assert question is not None
-        payload = build_payload(session_id, question.to_dict(), row.recording_path, self.settings,
+        payload = build_payload(session_id, question.to_dict(), recording_path, self.settings,
                                 recording_key=self._archive_recording(session_id))  # fmt: skip
         try:
             self.queue.enqueue(
@@ -105,7 +117,6 @@ class QueueJobManager:
         except RedisError as exc:
             reason = f"{self._unreachable(exc)} The recording is saved: retry when the queue is back."
             self._fail(job_id, session_id, reason)
-        return job_id
 
     def status(self, job_id: str) -> dict[str, Any]:
         job = self.store.job(job_id)
@@ -173,7 +184,7 @@ class QueueJobManager:
         """One pass: bring every active RQ job's row in DuckDB up to date."""
         with self._lock:
             rows = [j for j in self.store.jobs(status="queued") + self.store.jobs(status="running")
-                    if j["backend"] == BACKEND]  # fmt: skip
+                    if j["backend"] == BACKEND and j["id"] not in self._submitting]  # fmt: skip
             if not rows:
                 return
             self.queue.started_job_registry.cleanup()  # jobs of dead workers → failed (AbandonedJobError)

@@ -8,7 +8,7 @@ import threading
 import streamlit as st
 
 from coach_core.config import Settings, load_settings
-from coach_core.jobs import JobManager
+from coach_core.jobs import JobError, Jobs, make_job_manager
 from coach_core.store import Store, StoreError
 
 SCORE_NAMES = ("overall", "content", "confidence", "clarity", "resilience", "engagement")
@@ -37,8 +37,20 @@ def store() -> Store:
 
 
 @st.cache_resource
-def jobs() -> JobManager:
-    return JobManager(store(), settings())
+def _job_manager() -> Jobs:
+    return make_job_manager(store(), settings())  # embedded pool, or the RQ queue with COACH_QUEUE_URL
+
+
+def jobs() -> Jobs:
+    try:
+        manager = _job_manager()  # not cached on failure: the next run tries the queue again
+    except JobError as exc:
+        st.error(str(exc))
+        st.stop()
+    if manager.notice and not st.session_state.get("_jobs_notice_shown"):
+        st.session_state["_jobs_notice_shown"] = True
+        st.warning(manager.notice)
+    return manager
 
 
 @st.cache_resource
@@ -46,6 +58,8 @@ def start_warm_up() -> threading.Thread:
     def warm() -> None:
         from coach_core import engines
 
+        if settings().queue_url and settings().queue_fallback != "embedded":
+            return  # queue workers do the analyses; this process needs no models
         try:
             engines.warm_up(settings())
         except Exception:
