@@ -77,6 +77,8 @@ def submit(data: bytes | Path, name: str) -> None:
     finally:
         if isinstance(data, bytes):
             path.unlink(missing_ok=True)
+    if isinstance(data, Path):  # a live recording: the session now holds its own copy
+        data.unlink(missing_ok=True)
     st.session_state["job_id"] = jobs().submit(session_id)
     st.session_state["session_id"] = session_id
 

@@ -44,8 +44,10 @@ class LiveState:
 
 def live_recorder(use_camera: bool) -> Path | None:
     """Show the live recorder; returns the recording's path once the person presses Stop."""
-    from aiortc.contrib.media import MediaRecorder
+    import av
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+    from coach_core.recording import FileRecorder
 
     cfg = settings()
     state = st.session_state
@@ -59,15 +61,19 @@ def live_recorder(use_camera: bool) -> Path | None:
     path = Path(state["live_path"])
 
     def video_callback(frame):
-        live.on_frame(frame.to_ndarray(format="rgb24"))
-        return frame
+        rgb = frame.to_ndarray(format="rgb24")
+        live.on_frame(rgb)
+        # A new frame for the preview: streamlit-webrtc re-stamps the frame it sends back, and the
+        # input frame object is shared with the recorder through the relay.
+        return av.VideoFrame.from_ndarray(rgb, format="rgb24")
 
     ctx = webrtc_streamer(
         key=f"arena-live-{'av' if use_camera else 'audio'}",
         mode=WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": json.loads(cfg.ice_servers or "[]")},
         media_stream_constraints={"video": use_camera, "audio": True},
-        in_recorder_factory=lambda: MediaRecorder(str(path), format="matroska"),
+        in_recorder_factory=lambda: FileRecorder(path),
+        sendback_audio=False,  # the preview must not play the person's own voice back to them
         video_frame_callback=video_callback if use_camera else None,
         translations={"start": "Start answering", "stop": "Stop"},
     )
@@ -76,14 +82,20 @@ def live_recorder(use_camera: bool) -> Path | None:
         _live_panel(live, use_camera)
         return None
     if state.get("live_was_playing"):
-        # Stopped: the recorder has closed the file. Hand it over and prepare a fresh one.
-        for _ in range(50):
-            if path.exists() and path.stat().st_size > 0:
-                break
-            time.sleep(0.1)
+        # Stopped: the recorder finishes encoding, then renames the file into place. Hand it over
+        # and prepare a fresh one.
+        with st.spinner("Saving your recording…"):
+            for _ in range(600):
+                if path.exists():
+                    break
+                time.sleep(0.1)
         for key in ("live_path", "live_state", "live_was_playing"):
             state.pop(key, None)
-        return path if path.exists() and path.stat().st_size > 0 else None
+        if path.exists() and path.stat().st_size > 0:
+            return path
+        st.error("The recording could not be saved (no audio or video reached the app). "
+                 "Try again, or use 'Microphone only' or upload a file.")  # fmt: skip
+        return None
     return None
 
 
