@@ -95,6 +95,10 @@ if question is not None:
             recorded = None
             st.warning(f"Live recording is unavailable here ({type(exc).__name__}). "
                        "Use 'Microphone only' or upload a file.")  # fmt: skip
+        st.caption("If the recorder shows **NotAllowedError** or **Permission denied**, your browser is blocking the "
+                   "camera or microphone for this page: allow both in the address bar's site settings and press "
+                   "**Start answering** again. No camera? Switch off *Use the camera*. Or answer in the "
+                   "**Microphone only** tab, or record elsewhere and use **Upload a file**.")  # fmt: skip
         if recorded is not None:
             submit(recorded, recorded.name)
     with audio_tab:

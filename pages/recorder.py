@@ -75,7 +75,11 @@ def live_recorder(use_camera: bool) -> Path | None:
         in_recorder_factory=lambda: FileRecorder(path),
         sendback_audio=False,  # the preview must not play the person's own voice back to them
         video_frame_callback=video_callback if use_camera else None,
-        translations={"start": "Start answering", "stop": "Stop"},
+        translations={
+            "start": "Start answering",
+            "stop": "Stop",
+            "device_access_denied": "The browser blocked the camera or microphone",
+        },
     )
     if ctx.state.playing:
         state["live_was_playing"] = True
