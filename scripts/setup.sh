@@ -12,7 +12,7 @@ VENV="${COACH_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
-APT_PACKAGES=(chromium espeak-ng sox ffmpeg poppler-utils redis-server fonts-dejavu-core)
+APT_PACKAGES=(chromium espeak-ng sox ffmpeg poppler-utils redis-server fonts-dejavu-core fonts-noto-color-emoji)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
