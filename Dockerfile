@@ -1,6 +1,7 @@
 # Interview Coach — app image. Uses the very same install script as the README, so the steps
 # that CI exercises are the ones this image runs. (Docker itself cannot run on our CI machine:
 # this file is untested there; see README "Running for many users".)
+# The same image runs a queue worker: `/opt/venv/bin/python -m coach_core worker` (see compose.yaml).
 FROM python:3.11-slim-bookworm
 ENV DEBIAN_FRONTEND=noninteractive PYTHONUNBUFFERED=1 COACH_DATA_DIR=/data \
     COACH_VENV=/opt/venv PYTHON=python3.11
