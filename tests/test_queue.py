@@ -16,6 +16,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -193,7 +194,9 @@ def test_several_sessions_get_separate_results_from_queue_workers(tmp_path: Path
     q = Question(**CACHE_QUESTION)
     files = [cache_full_wav, star_wav, cache_one_wav, star_no_result_wav]
     sessions = [save_recording(store, settings, f, q, original_name=f.name) for f in files]
-    job_ids = [manager.submit(s) for s in sessions]
+    with ThreadPoolExecutor(4) as pool:  # four browser sessions submitting at the same moment
+        job_ids = list(pool.map(manager.submit, sessions))
+    assert len(set(job_ids)) == 4
     assert manager.submit(sessions[0]) == job_ids[0]  # never two analyses of one session at once
 
     seen: set[tuple[str, str | None]] = set()
@@ -316,6 +319,11 @@ def test_queue_going_down_keeps_the_recording_and_says_why(tmp_path: Path, cache
         assert retried["status"] == "queued"
         with Redis.from_url(server.url) as connection:
             assert Job.fetch(retried["id"], connection=connection).args[0]["session_id"] == sid
+        manager.shutdown()
+        manager = make_job_manager(store, settings)  # the app restarts: queued jobs are followed again
+        assert isinstance(manager, QueueJobManager)
+        manager.collect()  # one collector pass, now: the job stays queued, not 'interrupted' or 'lost'
+        assert manager.status(retried["id"])["status"] == "queued"
         manager.shutdown()
         store.close()
     finally:
