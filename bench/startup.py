@@ -59,6 +59,7 @@ def app_cold_start(data_dir: Path, timeout_s: float = 180.0) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "COACH_DATA_DIR": str(data_dir)}
     env.pop("COACH_DB_PATH", None)
+    data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir.parent / "streamlit.log").open("wb")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -129,10 +130,21 @@ def app_cold_start(data_dir: Path, timeout_s: float = 180.0) -> dict[str, Any]:
 
 
 CHILD = r"""
-import json, resource, sys, time
+import json, resource, sys, threading, time
 spawn_ts, path, data_dir = float(sys.argv[1]), sys.argv[2], sys.argv[3]
 started = time.time()
 sys.path.insert(0, {root!r}); sys.path.insert(0, {root!r} + "/bench")
+step = ["imports"]
+rss_by_step = {{}}
+
+def sample():  # resident memory every 0.1 s, by the pipeline step running at the time
+    while True:
+        with open("/proc/self/status") as f:
+            kb = next(int(x.split()[1]) for x in f if x.startswith("VmRSS"))
+        rss_by_step[step[0]] = max(rss_by_step.get(step[0], 0), kb / 1024)
+        time.sleep(0.1)
+
+threading.Thread(target=sample, daemon=True).start()
 from pathlib import Path
 from coach_core.config import load_settings
 from coach_core.sessions import analyse_session, save_recording
@@ -143,8 +155,9 @@ settings = load_settings().with_overrides(data_dir=Path(data_dir), db_path=None)
 store = Store(settings.database)
 sid = save_recording(store, settings, Path(path), QUESTION, original_name=Path(path).name)
 t = time.time()
-report = analyse_session(store, settings, sid)
+report = analyse_session(store, settings, sid, progress=lambda name, fraction: step.__setitem__(0, name))
 done = time.time()
+time.sleep(0.15)
 print(json.dumps({{
     "ready_after_spawn_s": done - spawn_ts,
     "interpreter_start_s": started - spawn_ts,
@@ -152,6 +165,7 @@ print(json.dumps({{
     "analysis_s": done - t,
     "timings": report.timings,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "peak_rss_mb_by_step": rss_by_step,
 }}))
 """
 
