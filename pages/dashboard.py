@@ -78,12 +78,13 @@ with c1:
         st.caption("This question has no key points, so content coverage was not scored.")
     else:
         st.progress(cov.score, text=f"Coverage {cov.score:.0%}")
+        # The person's own words go in a caption (plain markdown): never as HTML.
         for k in cov.matched:
-            st.markdown(
-                f"✅ **{k.key_point}**  \n<small>“{k.sentence}” ({k.similarity:.2f})</small>", unsafe_allow_html=False
-            )
+            st.markdown(f"✅ **{k.key_point}**")
+            st.caption(f"“{k.sentence}” (similarity {k.similarity:.2f})")
         for k in cov.missed:
-            st.markdown(f"❌ **{k.key_point}**  \n<small>closest: “{k.sentence}” ({k.similarity:.2f})</small>")
+            st.markdown(f"❌ **{k.key_point}**")
+            st.caption(f"closest: “{k.sentence}” (similarity {k.similarity:.2f})")
 with c2:
     star = report.metrics.star
     if star is not None:
