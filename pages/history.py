@@ -40,13 +40,17 @@ if trend:
         if points:
             fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers", name=name)
     fig.update_layout(height=340, yaxis={"range": [0, 100], "title": "score"}, margin={"t": 20, "b": 20})
+    times = sorted({t for _, t, _, _ in trend})
+    if times[-1] - times[0] < timedelta(hours=1):  # one session: plotly would zoom to milliseconds
+        fig.update_xaxes(range=[times[0] - timedelta(hours=12), times[-1] + timedelta(hours=12)])
+    fig.update_xaxes(tickformat="%d %b\n%H:%M")
     st.plotly_chart(fig, use_container_width=True)
 
 st.subheader("Sessions")
 for r in rows:
     a, b, c, d = st.columns([3, 6, 1, 1])
     a.write(f"{r.created_at:%Y-%m-%d %H:%M} · {r.status}")
-    b.write(f"{fmt_score(r.overall)} · {r.question_text[:90]}")
+    b.write(f"{fmt_score(r.overall)} · {r.question_text}")
     if c.button("Open", key=f"open-{r.id}"):
         open_session(r.id)
     if d.button("🗑", key=f"del-{r.id}", help="Delete this session and its files"):
