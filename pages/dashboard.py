@@ -129,7 +129,7 @@ st.subheader("Transcript")
 st.html(transcript_html(report))
 st.caption("Red: fillers · yellow: hedges · blue: long pauses.")
 
-with st.expander("▶ Replay with metrics in step", expanded=False):
+with st.expander("Replay with metrics in step", icon=":material/play_circle:", expanded=False):
     path = Path(row.recording_path or "")
     player = replay_html(report, path, bool(row.has_video)) if row.recording_path else None
     if player is None:
