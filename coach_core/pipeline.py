@@ -1,34 +1,47 @@
 """The analysis pipeline: a recording and a question in, one typed :class:`Report` out.
 
-Steps: decode → transcribe (face analysis runs alongside on the other core) → speech metrics →
-content coverage and STAR → voice → stress → scores and tips. Progress is reported per step.
+Steps: decode → transcribe (face analysis and the word-independent voice measures run alongside on
+the other core) → speech metrics → content coverage and STAR → voice → stress → scores and tips.
+Progress is reported per step. A live recording may already have done the first steps while the
+person spoke (:mod:`coach_core.live`); both paths end in the same :func:`build_report`.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Settings, load_settings
 from .coverage import coverage
 from .face import FaceMetrics, analyse_face
-from .media import decode_audio
-from .schema import Question, Report, Series
+from .media import SILENCE_DBFS, decode_audio, probe, rms_dbfs
+from .schema import MediaInfo, Question, Report, Series
 from .scoring import score_all
 from .star import analyse_star
 from .stress import analyse_stress
 from .text_metrics import speech_metrics, split_sentences
 from .tips import build_tips
-from .transcribe import transcribe
-from .voice import analyse_voice
+from .transcribe import Transcript, transcribe
+from .voice import VoiceFeatures, acoustic_features, voice_metrics
+
+if TYPE_CHECKING:
+    from .live import LiveAnalyser
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ProgressFn = Callable[[str, float], None]  # (step name, overall fraction 0..1)
 
 STEPS = ("decoding", "transcribing", "content", "voice", "face", "scoring")
+# The live parts stand in for the file when their audio is this close to its length.
+LIVE_COVER_TOLERANCE_S = 1.0
+LIVE_COVER_TOLERANCE_RATIO = 0.03
 
 
 def stress_cues(voice_pace: Series, voice_pitch: Series, face: FaceMetrics | None) -> dict[str, Series]:
@@ -45,6 +58,103 @@ def stress_cues(voice_pace: Series, voice_pitch: Series, face: FaceMetrics | Non
     return cues
 
 
+def face_unavailable(*, has_video: bool) -> FaceMetrics:
+    """The face section when the face is not analysed: no video, or the camera analysis turned off."""
+    reason = "No video in this recording (audio-only)." if not has_video else "Camera analysis was turned off."
+    return FaceMetrics(available=False, reason=reason)
+
+
+def build_report(
+    question: Question,
+    transcript: Transcript,
+    voice_features: VoiceFeatures,
+    face: FaceMetrics | Future[FaceMetrics],
+    *,
+    duration_s: float,
+    media: MediaInfo | None,
+    notices: list[str],
+    session_id: str | None,
+    timings: dict[str, float],
+    progress: ProgressFn | None = None,
+    face_attempted: bool = False,
+) -> Report:
+    """The steps after transcription, shared by uploaded files and live recordings.
+
+    Args:
+        question: the question answered, with its key points.
+        transcript: timed words of the whole answer.
+        voice_features: word-independent voice measures of the whole answer.
+        face: the face section (unavailable when there was no video), or the job computing it.
+        duration_s: length of the answer.
+        media: what the recording holds.
+        notices: notices so far (decoding); face, language and voice notices are added here.
+        session_id: id to put in the report (a new one if omitted).
+        timings: step timings so far; this adds its own.
+        progress: called with (step, overall fraction).
+        face_attempted: the face was looked for in a video (its notices then go in the report).
+    """
+    report_progress = progress or (lambda step, fraction: None)
+
+    def mark(step: str, started: float) -> None:
+        timings[step] = round(time.perf_counter() - started, 3)
+
+    report_progress("content", 0.62)
+    t = time.perf_counter()
+    metrics = speech_metrics(transcript.words, duration_s)
+    sentences = split_sentences(transcript.words)
+    metrics.coverage = coverage(question.key_points, sentences)
+    if question.is_behavioural:
+        metrics.star = analyse_star(sentences)
+    mark("content", t)
+
+    report_progress("voice", 0.72)
+    t = time.perf_counter()
+    voice = voice_metrics(voice_features, transcript.words, sentences)
+    mark("voice_words", t)
+
+    if isinstance(face, Future):
+        report_progress("face", 0.8)
+        t = time.perf_counter()
+        face = face.result()
+        mark("face_wait", t)
+    notices = list(notices)
+    if face_attempted:
+        notices.extend(face.notices)
+        if not face.available:
+            notices.append(f"Face analysis unavailable: {face.reason}")
+
+    report_progress("scoring", 0.95)
+    t = time.perf_counter()
+    stress = analyse_stress(stress_cues(voice.pace, voice.pitch, face))
+    scores = score_all(question, metrics, duration_s, voice=voice, face=face, stress=stress)
+    tips = build_tips(question, metrics, duration_s, scores, voice=voice, face=face, stress=stress)
+    mark("scoring", t)
+    if transcript.language_notice:
+        notices.insert(0, transcript.language_notice)
+    notices.extend(voice.warnings)
+    report_progress("done", 1.0)
+    return Report(
+        session_id=session_id or uuid.uuid4().hex[:12],
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        question=question,
+        duration_s=duration_s,
+        language=transcript.language,
+        transcript=transcript.text,
+        words=transcript.words,
+        metrics=metrics,
+        scores=scores,
+        tips=tips,
+        language_notice=transcript.language_notice,
+        language_confidence=transcript.language_confidence,
+        voice=voice,
+        face=face,
+        stress=stress,
+        notices=notices,
+        media=media,
+        timings=timings,
+    )
+
+
 def analyse(
     path: Path | str,
     question: Question,
@@ -53,6 +163,7 @@ def analyse(
     session_id: str | None = None,
     progress: ProgressFn | None = None,
     use_video: bool = True,
+    live: LiveAnalyser | None = None,
 ) -> Report:
     """Analyse one recorded answer.
 
@@ -60,14 +171,63 @@ def analyse(
         path: audio or video file (wav, mp3, m4a, ogg/opus, webm, mp4, mov, mkv, flac).
         question: the question answered, with its key points.
         settings: limits and model settings; defaults from the environment.
-        session_id: id to put in the report (a new one if omitted).
+        session_id: id to put in the report (a new one if omitted). A live analyser registered
+            for this id (:func:`coach_core.live.register`) is used when ``live`` is not given.
         progress: called with (step, overall fraction) as the work advances.
         use_video: analyse the face when the file has a video track.
+        live: the analysis made while this recording was live; used when its audio covers the
+            file, otherwise the file is analysed from scratch.
 
     Raises:
         MediaError: the recording cannot be analysed; the message says why.
     """
     settings = settings or load_settings()
+    if live is None and session_id is not None:
+        from .live import take
+
+        live = take(session_id)
+    if live is not None:
+        try:
+            report = _analyse_live(path, question, live, settings, session_id, progress, use_video)
+        except Exception as exc:  # the file alone decides; its analysis gives the canonical error
+            log.info("live parts not used for %s: %s", path, exc)
+            report = None
+        finally:
+            live.close()
+        if report is not None:
+            return report
+    return _analyse_file(path, question, settings, session_id, progress, use_video)
+
+
+def _analyse_live(
+    path: Path | str, question: Question, live: LiveAnalyser, settings: Settings, session_id: str | None,
+    progress: ProgressFn | None, use_video: bool,
+) -> Report | None:  # fmt: skip
+    """The report from the live parts, or None when they do not cover the saved recording."""
+    t0 = time.perf_counter()
+    info = probe(path, max_duration_s=settings.max_duration_s)
+    parts = live.parts()
+    declared = info.duration_s
+    covered = declared > 0 and abs(parts.duration_s - declared) <= max(
+        LIVE_COVER_TOLERANCE_S, LIVE_COVER_TOLERANCE_RATIO * declared
+    )
+    if not covered:
+        log.info("live audio %.1f s does not cover the file's %.1f s", parts.duration_s, declared)
+        return None
+    if use_video and info.has_video and (not live.use_video or not parts.face_frames):
+        return None  # the face was not followed live: the file has it
+    if rms_dbfs(parts.samples) < SILENCE_DBFS:
+        return None
+    info.duration_s = parts.duration_s
+    report = live.finish(question, session_id, media=info, progress=progress, use_video=use_video and info.has_video)
+    report.timings["total"] = round(time.perf_counter() - t0, 3)
+    return report
+
+
+def _analyse_file(
+    path: Path | str, question: Question, settings: Settings, session_id: str | None,
+    progress: ProgressFn | None, use_video: bool,
+) -> Report:  # fmt: skip
     timings: dict[str, float] = {}
     report_progress = progress or (lambda step, fraction: None)
 
@@ -83,14 +243,17 @@ def analyse(
     )
     mark("decoding", t0)
     duration = audio.duration_s
-    notices = list(audio.notices)
+    face_attempted = use_video and audio.info.has_video
 
-    face: FaceMetrics | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="face") as pool:
-        face_job = None
-        if use_video and audio.info.has_video:
-            face_started = time.perf_counter()
-            face_job = pool.submit(analyse_face, path, duration, settings.face_fps)
+    # Whisper decodes on one core (cpu_threads=1 was the faster setting); the face and the
+    # word-independent voice measures share the other.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analysis") as pool:
+        face: FaceMetrics | Future[FaceMetrics]
+        if face_attempted:
+            face = pool.submit(_timed, timings, "face", analyse_face, path, duration, settings.face_fps)
+        else:
+            face = face_unavailable(has_video=audio.info.has_video)
+        voice_job = pool.submit(_timed, timings, "voice", acoustic_features, audio.samples)
         t = time.perf_counter()
         transcript = transcribe(
             audio.samples,
@@ -98,64 +261,26 @@ def analyse(
             progress=lambda f, _msg: report_progress("transcribing", 0.05 + 0.55 * f),
         )
         mark("transcribing", t)
-
-        report_progress("content", 0.62)
-        t = time.perf_counter()
-        metrics = speech_metrics(transcript.words, duration)
-        sentences = split_sentences(transcript.words)
-        metrics.coverage = coverage(question.key_points, sentences)
-        if question.is_behavioural:
-            metrics.star = analyse_star(sentences)
-        mark("content", t)
-
-        report_progress("voice", 0.72)
-        t = time.perf_counter()
-        voice = analyse_voice(audio.samples, transcript.words, sentences)
-        mark("voice", t)
-
-        if face_job is not None:
-            report_progress("face", 0.8)
-            face = face_job.result()
-            timings["face"] = round(time.perf_counter() - face_started, 3)
-            notices.extend(face.notices)
-            if not face.available:
-                notices.append(f"Face analysis unavailable: {face.reason}")
-        else:
-            face = FaceMetrics(
-                available=False,
-                reason="No video in this recording (audio-only)."
-                if not audio.info.has_video
-                else "Camera analysis was turned off.",
-            )
-
-    report_progress("scoring", 0.95)
-    t = time.perf_counter()
-    stress = analyse_stress(stress_cues(voice.pace, voice.pitch, face))
-    scores = score_all(question, metrics, duration, voice=voice, face=face, stress=stress)
-    tips = build_tips(question, metrics, duration, scores, voice=voice, face=face, stress=stress)
-    mark("scoring", t)
-    if transcript.language_notice:
-        notices.insert(0, transcript.language_notice)
-    notices.extend(voice.warnings)
+        report = build_report(
+            question,
+            transcript,
+            voice_job.result(),
+            face,
+            duration_s=duration,
+            media=audio.info,
+            notices=list(audio.notices),
+            session_id=session_id,
+            timings=timings,
+            progress=progress,
+            face_attempted=face_attempted,
+        )
     timings["total"] = round(time.perf_counter() - t0, 3)
-    report_progress("done", 1.0)
-    return Report(
-        session_id=session_id or uuid.uuid4().hex[:12],
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        question=question,
-        duration_s=duration,
-        language=transcript.language,
-        transcript=transcript.text,
-        words=transcript.words,
-        metrics=metrics,
-        scores=scores,
-        tips=tips,
-        language_notice=transcript.language_notice,
-        language_confidence=transcript.language_confidence,
-        voice=voice,
-        face=face,
-        stress=stress,
-        notices=notices,
-        media=audio.info,
-        timings=timings,
-    )
+    return report
+
+
+def _timed(timings: dict[str, float], step: str, fn: Callable[..., T], *args: Any) -> T:
+    started = time.perf_counter()
+    try:
+        return fn(*args)
+    finally:
+        timings[step] = round(time.perf_counter() - started, 3)

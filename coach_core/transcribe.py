@@ -3,16 +3,24 @@
 Whisper drops "um"/"uh" unless its prompt already contains them (see shared STACK.md), so the
 initial prompt is written with fillers. The English-only default model cannot identify the
 language; a low mean word probability is reported as a language/clarity notice instead.
+
+A whole file is one stretch; a live recording is transcribed in chunks as it comes in
+(:mod:`coach_core.live`). Both use :func:`transcribe_chunk` (same decoding rules) and
+:func:`assemble_transcript` (the language notice is judged once, on the whole answer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .asr_checks import FILLER_TOKENS, LoopCheck, collapse_loops, understood
 from .config import Settings, load_settings
 from .engines import whisper
 from .media import SAMPLE_RATE, MediaError
@@ -40,6 +48,15 @@ class Transcript:
 
 
 MIN_SPEECH_COVERED = 0.7  # share of voice-active time that must hold recognised words
+END_EDGE_S = 0.05  # a word starting this close to the end of the audio has no sound of its own
+# A filler whose time (± WORD_SLACK_S) holds no 25 ms frame within SILENT_BELOW_PEAK_DB of the loud
+# end of the audio (95th percentile), nor above SILENT_FLOOR_DBFS, was said in silence: a phantom.
+WORD_LEVEL_FRAME_S = 0.025
+WORD_SLACK_S = 0.1
+_NON_WORD = re.compile(r"[^\w']+")
+SILENT_BELOW_PEAK_DB = 30.0
+SILENT_FLOOR_DBFS = -55.0
+LOOP_RETRY_WORDS = 5  # words dropped as repetition loops that trigger a second decode
 
 
 def speech_spans(samples: np.ndarray) -> list[tuple[float, float]]:
@@ -97,6 +114,174 @@ def _decode(
     return words, texts, info.language or "en"
 
 
+def language_notice(language: str, confidence: float, was_understood: bool) -> str | None:
+    """The notice shown when the answer is probably not English (or too unclear to coach)."""
+    if language != "en":
+        return f"The answer seems to be in '{language}'; coaching norms here are for English."
+    if not was_understood:
+        return (
+            "Much of the speech could not be recognised as English: the answer may be in another "
+            "language, or the audio is unclear. Coaching norms here are for English; scores may be unreliable."
+        )
+    if confidence < LANGUAGE_CONFIDENCE_MIN:
+        return (
+            f"The transcript is uncertain (mean word confidence {confidence:.0%}): the answer may "
+            "not be in English, or the audio is unclear. Scores may be unreliable."
+        )
+    return None
+
+
+@dataclass
+class ChunkTranscript:
+    """One stretch of audio transcribed: a whole answer, or one chunk of a live recording."""
+
+    offset_s: float  # where the stretch starts in the answer
+    duration_s: float
+    words: list[Word]  # the decode kept, loops collapsed; times from the start of the answer
+    texts: list[str]
+    language: str
+    speech_s: float  # seconds of voice activity (Silero VAD)
+    first_words: list[Word]  # the filler-prompted decode, loops collapsed (the understanding check)
+    second_words: list[Word] | None = None  # the decode without the prompt, when one was made
+
+
+def _no_speech() -> MediaError:
+    return MediaError(
+        "No speech was found in the recording (it sounds like noise or silence); "
+        "check the microphone and answer out loud."
+    )
+
+
+def _shift(words: list[Word], offset_s: float) -> list[Word]:
+    if not offset_s:
+        return words
+    return [Word(word=w.word, start=w.start + offset_s, end=w.end + offset_s, probability=w.probability) for w in words]
+
+
+def _heard(words: list[Word], texts: list[str], samples: np.ndarray) -> tuple[list[Word], list[str]]:
+    """Drop phantom words: placed at the very end of the audio, or fillers placed in silence.
+
+    The filler prompt makes Whisper end on an "Uh," stamped in the silence after the last word
+    (seen at the end of files and of live chunks). A real filler is voiced, as loud as speech.
+    """
+    duration = len(samples) / SAMPLE_RATE
+    step = round(WORD_LEVEL_FRAME_S * SAMPLE_RATE)
+    count = len(samples) // step
+    if count == 0:
+        return words, texts
+    frames = samples[: count * step].reshape(count, step).astype(np.float64)
+    db = 10.0 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1e-12))
+    silent_below = max(float(np.percentile(db, 95)) - SILENT_BELOW_PEAK_DB, SILENT_FLOOR_DBFS)
+
+    def heard(w: Word) -> bool:
+        if w.start >= duration - END_EDGE_S:
+            return False
+        if _NON_WORD.sub("", w.word.lower()) not in FILLER_TOKENS:
+            return True
+        lo = max(0, int((w.start - WORD_SLACK_S) / WORD_LEVEL_FRAME_S))
+        hi = min(count, int((w.end + WORD_SLACK_S) / WORD_LEVEL_FRAME_S) + 1)
+        return hi > lo and float(db[lo:hi].max()) >= silent_below
+
+    kept = [w for w in words if heard(w)]
+    if len(kept) == len(words):
+        return words, texts
+    return kept, [" ".join(w.word for w in kept)]
+
+
+def transcribe_chunk(
+    samples: np.ndarray,
+    settings: Settings | None = None,
+    *,
+    offset_s: float = 0.0,
+    context: str = "",
+    min_speech_s: float = 0.0,
+    progress: ProgressFn | None = None,
+) -> ChunkTranscript:
+    """Transcribe one stretch of 16 kHz mono audio with the filler prompt and the retry rules.
+
+    Args:
+        samples: float32 mono audio at 16 kHz.
+        settings: model name, compute type, threads and beam size come from here.
+        offset_s: where the stretch starts in the answer (added to word times).
+        context: text said just before this stretch, appended to the prompt.
+        min_speech_s: raise when the stretch holds less voice activity than this.
+        progress: called with (fraction 0..1, message) as segments are decoded.
+
+    Raises:
+        MediaError: less voice activity than ``min_speech_s``.
+    """
+    settings = settings or load_settings()
+    model = whisper(settings)
+    duration = len(samples) / SAMPLE_RATE
+    prompt = f"{FILLER_PROMPT} {context}".strip()
+    # Silero VAD runs single-threaded on the other core while Whisper decodes on this one.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vad") as pool:
+        spans_job = pool.submit(speech_spans, samples)
+        words, texts, language = _decode(model, samples, settings, prompt, duration, progress)
+        spans = spans_job.result()
+    words, texts = _heard(words, texts, samples)
+    speech_s = sum(b - a for a, b in spans)
+    if speech_s < min_speech_s:
+        raise _no_speech()
+    checked = chosen = collapse_loops(words)
+    second: LoopCheck | None = None
+    if checked.dropped >= LOOP_RETRY_WORDS or _speech_covered(checked.words, spans) < MIN_SPEECH_COVERED:
+        # The model looped or skipped part of the answer (seen on fast speech and on other
+        # languages). Without the filler prompt it often keeps more words; fillers may then be
+        # under-counted, so keep whichever run heard more real words.
+        retry_words, retry_texts, retry_language = _decode(model, samples, settings, context or None, duration, None)
+        retry_words, retry_texts = _heard(retry_words, retry_texts, samples)
+        second = collapse_loops(retry_words)
+        if len(second.words) > len(checked.words):
+            chosen, texts, language = second, retry_texts, retry_language
+    if chosen.dropped:
+        texts = [" ".join(w.word for w in chosen.words)]
+    return ChunkTranscript(
+        offset_s=offset_s,
+        duration_s=duration,
+        words=_shift(chosen.words, offset_s),
+        texts=texts,
+        language=language,
+        speech_s=speech_s,
+        first_words=_shift(checked.words, offset_s),
+        second_words=_shift(second.words, offset_s) if second is not None else None,
+    )
+
+
+def whole_answer_notice(parts: Sequence[ChunkTranscript], language: str, confidence: float) -> str | None:
+    """The language/clarity notice, judged once on the whole answer (all its chunks together)."""
+    speech_s = sum(p.speech_s for p in parts)
+    first = [w for p in parts for w in p.first_words]
+    seconds = [p.second_words for p in parts if p.second_words is not None]
+    second = [w for s in seconds for w in s] if seconds else None
+    return language_notice(language, confidence, understood(first, speech_s, second))
+
+
+def assemble_transcript(parts: Sequence[ChunkTranscript]) -> Transcript:
+    """Join the transcribed stretches of one answer (in order) into its transcript.
+
+    Raises:
+        MediaError: when the answer holds no speech, or no words could be recognised.
+    """
+    parts = sorted(parts, key=lambda p: p.offset_s)
+    speech_s = sum(p.speech_s for p in parts)
+    if speech_s < MIN_SPEECH_S:
+        raise _no_speech()
+    words = [w for p in parts for w in p.words]
+    if not words:
+        raise MediaError("No words could be recognised in the recording; speak closer to the microphone.")
+    confidence = float(np.mean([w.probability for w in words]))
+    language = Counter(p.language for p in parts if p.words).most_common(1)[0][0]
+    return Transcript(
+        words=words,
+        text=" ".join(t for p in parts for t in p.texts if t),
+        language=language,
+        language_confidence=confidence,
+        language_notice=whole_answer_notice(parts, language, confidence),
+        speech_s=speech_s,
+    )
+
+
 def transcribe(
     samples: np.ndarray,
     settings: Settings | None = None,
@@ -112,39 +297,5 @@ def transcribe(
     Raises:
         MediaError: when the audio holds no speech (noise or silence).
     """
-    settings = settings or load_settings()
-    spans = speech_spans(samples)
-    speech_s = sum(b - a for a, b in spans)
-    if speech_s < MIN_SPEECH_S:
-        raise MediaError(
-            "No speech was found in the recording (it sounds like noise or silence); "
-            "check the microphone and answer out loud."
-        )
-    model = whisper(settings)
-    duration = len(samples) / SAMPLE_RATE
-    words, texts, language = _decode(model, samples, settings, FILLER_PROMPT, duration, progress)
-    if _speech_covered(words, spans) < MIN_SPEECH_COVERED:
-        # The model skipped part of the answer (seen on fast speech). Without the filler prompt it
-        # keeps more words; fillers may then be under-counted, so keep whichever run heard more.
-        retry = _decode(model, samples, settings, None, duration, None)
-        if len(retry[0]) > len(words):
-            words, texts, language = retry
-    if not words:
-        raise MediaError("No words could be recognised in the recording; speak closer to the microphone.")
-    confidence = float(np.mean([w.probability for w in words]))
-    notice = None
-    if language != "en":
-        notice = f"The answer seems to be in '{language}'; coaching norms here are for English."
-    elif confidence < LANGUAGE_CONFIDENCE_MIN:
-        notice = (
-            f"The transcript is uncertain (mean word confidence {confidence:.0%}): the answer may "
-            "not be in English, or the audio is unclear. Scores may be unreliable."
-        )
-    return Transcript(
-        words=words,
-        text=" ".join(t for t in texts if t),
-        language=language,
-        language_confidence=confidence,
-        language_notice=notice,
-        speech_s=speech_s,
-    )
+    part = transcribe_chunk(samples, settings, min_speech_s=MIN_SPEECH_S, progress=progress)
+    return assemble_transcript([part])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ CLIPPED_SAMPLE = 0.99
 CLIPPED_RATIO_WARN = 0.001
 QUIET_DBFS = -40.0
 PACE_WINDOW_S = 10.0
+MIN_PITCH_S = 0.1  # Praat's pitch analysis needs a few periods of the pitch floor (3 / 75 Hz = 40 ms)
 
 
 def _semitones(hz: np.ndarray, ref: float) -> np.ndarray:
@@ -77,33 +79,113 @@ def pause_series(words: Sequence[Word], duration: float) -> Series:
     return Series(t=[s + 0.5 for s in range(len(out))], values=[float(x) for x in out], unit="s")
 
 
-def _perturbation(sound: Any, pitch_floor: float, pitch_ceiling: float) -> tuple[float | None, ...]:
+@dataclass
+class VoiceFeatures:
+    """Word-independent measurements of (part of) an answer: they can be taken while it is still
+    being transcribed, or chunk by chunk during a live recording, then merged."""
+
+    offset_s: float  # where this part starts in the answer
+    n_samples: int
+    f0_t: np.ndarray  # pitch frame times, seconds from the start of the answer
+    f0_hz: np.ndarray  # 0 where unvoiced
+    db: np.ndarray  # loudness per FRAME_S frame, from offset_s
+    clipped: int  # samples at full scale
+    jitter_pct: float | None = None
+    shimmer_pct: float | None = None
+    hnr_db: float | None = None
+    periods: int = 0  # glottal periods behind jitter/shimmer (their weight when merging)
+    hnr_frames: int = 0  # voiced frames behind the HNR mean (its weight when merging)
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / SAMPLE_RATE
+
+
+def _perturbation(
+    sound: Any, pitch_floor: float, pitch_ceiling: float
+) -> tuple[float | None, float | None, float | None, int]:
     from parselmouth.praat import call
 
     try:
         points = call(sound, "To PointProcess (periodic, cc)", pitch_floor, pitch_ceiling)
+        periods = int(call(points, "Get number of periods", 0, 0, 0.0001, 0.02, 1.3))
         jitter = call(points, "Get jitter (local)", 0, 0, 0.0001, 0.02, 1.3)
         shimmer = call([sound, points], "Get shimmer (local)", 0, 0, 0.0001, 0.02, 1.3, 1.6)
         harmonicity = call(sound, "To Harmonicity (cc)", 0.01, pitch_floor, 0.1, 1.0)
         hnr = call(harmonicity, "Get mean", 0, 0)
     except Exception:
-        return None, None, None
+        return None, None, None, 0
 
     def clean(x: float, scale: float = 1.0) -> float | None:
         return None if x is None or not np.isfinite(x) else float(x) * scale
 
-    return clean(jitter, 100.0), clean(shimmer, 100.0), clean(hnr)
+    return clean(jitter, 100.0), clean(shimmer, 100.0), clean(hnr), periods
 
 
-def analyse_voice(samples: np.ndarray, words: Sequence[Word], sentences: Sequence[Sentence]) -> VoiceMetrics:
-    """Prosody of a 16 kHz mono answer."""
+def acoustic_features(samples: np.ndarray, offset_s: float = 0.0) -> VoiceFeatures:
+    """Pitch track, jitter/shimmer/HNR (Praat) and loudness frames of 16 kHz mono audio."""
     import parselmouth
 
-    duration = len(samples) / SAMPLE_RATE
-    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=SAMPLE_RATE)
-    pitch = sound.to_pitch_ac(time_step=0.01, pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ)
-    f0 = pitch.selected_array["frequency"]
-    times = pitch.xs()
+    if len(samples) < MIN_PITCH_S * SAMPLE_RATE:  # too short for one pitch window (a live tail)
+        f0, f0_t = np.zeros(0), np.zeros(0)
+        jitter = shimmer = hnr = None
+        periods = 0
+    else:
+        sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=SAMPLE_RATE)
+        pitch = sound.to_pitch_ac(time_step=0.01, pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ)
+        f0, f0_t = pitch.selected_array["frequency"], pitch.xs() + offset_s
+        jitter, shimmer, hnr, periods = _perturbation(sound, PITCH_FLOOR_HZ, PITCH_CEILING_HZ)
+    return VoiceFeatures(
+        offset_s=offset_s,
+        n_samples=len(samples),
+        f0_t=f0_t,
+        f0_hz=f0,
+        db=_frame_db(samples, FRAME_S),
+        clipped=int(np.sum(np.abs(samples) >= CLIPPED_SAMPLE)),
+        jitter_pct=jitter,
+        shimmer_pct=shimmer,
+        hnr_db=hnr,
+        periods=periods,
+        hnr_frames=int((f0 > 0).sum()),
+    )
+
+
+def _weighted(parts: Sequence[VoiceFeatures], value: Callable[[VoiceFeatures], float | None],
+              weight: Callable[[VoiceFeatures], int]) -> float | None:  # fmt: skip
+    pairs = [(value(p), max(weight(p), 1)) for p in parts if value(p) is not None]
+    if not pairs:
+        return None
+    return float(sum(v * w for v, w in pairs) / sum(w for _, w in pairs))  # type: ignore[operator]
+
+
+def merge_features(parts: Sequence[VoiceFeatures]) -> VoiceFeatures:
+    """Join consecutive parts of one answer (jitter/shimmer weighted by periods, HNR by voiced frames).
+
+    Loudness frames line up with a whole-answer analysis when every part but the last is a
+    whole number of FRAME_S frames long.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    parts = sorted(parts, key=lambda p: p.offset_s)
+    return VoiceFeatures(
+        offset_s=parts[0].offset_s if parts else 0.0,
+        n_samples=sum(p.n_samples for p in parts),
+        f0_t=np.concatenate([p.f0_t for p in parts]) if parts else np.zeros(0),
+        f0_hz=np.concatenate([p.f0_hz for p in parts]) if parts else np.zeros(0),
+        db=np.concatenate([p.db for p in parts]) if parts else np.zeros(0),
+        clipped=sum(p.clipped for p in parts),
+        jitter_pct=_weighted(parts, lambda p: p.jitter_pct, lambda p: p.periods),
+        shimmer_pct=_weighted(parts, lambda p: p.shimmer_pct, lambda p: p.periods),
+        hnr_db=_weighted(parts, lambda p: p.hnr_db, lambda p: p.hnr_frames),
+        periods=sum(p.periods for p in parts),
+        hnr_frames=sum(p.hnr_frames for p in parts),
+    )
+
+
+def voice_metrics(features: VoiceFeatures, words: Sequence[Word], sentences: Sequence[Sentence]) -> VoiceMetrics:
+    """Prosody of an answer from its acoustic features and its timed words."""
+    duration = features.duration_s
+    f0, times = features.f0_hz, features.f0_t
     voiced = f0 > 0
     warnings: list[str] = []
     if voiced.sum() >= 20:
@@ -128,10 +210,9 @@ def analyse_voice(samples: np.ndarray, words: Sequence[Word], sentences: Sequenc
         monotone, reason = False, "too little voiced speech to measure pitch"
         pitch_series = Series(t=[], values=[])
     pitch_series.unit = "Hz"
-    jitter, shimmer, hnr = _perturbation(sound, PITCH_FLOOR_HZ, PITCH_CEILING_HZ)
 
-    db = _frame_db(samples, FRAME_S)
-    frame_t = (np.arange(len(db)) + 0.5) * FRAME_S
+    db = features.db
+    frame_t = features.offset_s + (np.arange(len(db)) + 0.5) * FRAME_S
     active = db > (np.percentile(db, 95) - ACTIVE_BELOW_PEAK_DB) if len(db) else np.zeros(0, bool)
     level = float(np.median(db[active])) if active.any() else -120.0
     variability_db = float(np.std(db[active])) if active.any() else 0.0
@@ -146,7 +227,7 @@ def analyse_voice(samples: np.ndarray, words: Sequence[Word], sentences: Sequenc
         if len(head) and len(tail):
             measured += 1
             trailing += (np.median(head) - np.median(tail)) > TRAILING_DROP_DB
-    clipped = float(np.mean(np.abs(samples) >= CLIPPED_SAMPLE)) if len(samples) else 0.0
+    clipped = features.clipped / features.n_samples if features.n_samples else 0.0
     if clipped > CLIPPED_RATIO_WARN:
         warnings.append(f"The recording clips ({clipped:.1%} of samples at full scale): move back or lower the gain.")
     if level < QUIET_DBFS:
@@ -160,9 +241,9 @@ def analyse_voice(samples: np.ndarray, words: Sequence[Word], sentences: Sequenc
         pitch_variability_st=variability,
         monotone=monotone,
         monotone_reason=reason,
-        jitter_local_pct=jitter,
-        shimmer_local_pct=shimmer,
-        hnr_db=hnr,
+        jitter_local_pct=features.jitter_pct,
+        shimmer_local_pct=features.shimmer_pct,
+        hnr_db=features.hnr_db,
         loudness_dbfs=level,
         loudness_variability_db=variability_db,
         trailing_off_ratio=trailing / measured if measured else 0.0,
@@ -174,3 +255,8 @@ def analyse_voice(samples: np.ndarray, words: Sequence[Word], sentences: Sequenc
         pace=pace_series(words, duration),
         pauses=pause_series(words, duration),
     )
+
+
+def analyse_voice(samples: np.ndarray, words: Sequence[Word], sentences: Sequence[Sentence]) -> VoiceMetrics:
+    """Prosody of a 16 kHz mono answer."""
+    return voice_metrics(acoustic_features(samples), words, sentences)

@@ -1,0 +1,516 @@
+"""Analysis while the person speaks: the report is nearly done when they press Stop.
+
+A :class:`LiveAnalyser` is fed the live audio and video from the WebRTC callback threads. Two
+worker threads do the heavy work as the answer comes in: the audio worker resamples to 16 kHz
+mono, cuts the answer at pauses into chunks of about 8-20 s, transcribes each chunk with the same
+decoding rules as an uploaded file (:func:`coach_core.transcribe.transcribe_chunk`) and measures
+its voice; the face worker runs one Face Landmarker (VIDEO mode) on frames sampled at
+``face_fps``. At Stop only the tail is left to transcribe, and :meth:`LiveAnalyser.finish`
+assembles the report with the offline pipeline's own :func:`coach_core.pipeline.build_report`.
+
+The recording file is still written in full and stays the source of truth: a registered analyser
+(:func:`register` / :func:`take`) is only used when its audio covers the saved file, and a retry
+always works from the file alone.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .config import Settings, load_settings
+from .face import MAX_WIDTH, FaceFrame, FaceTracker, summarise
+from .media import SAMPLE_RATE, MediaError
+from .schema import MediaInfo, Question, Report
+from .text_metrics import speech_metrics
+from .transcribe import ChunkTranscript, assemble_transcript, transcribe_chunk
+from .voice import FRAME_S, VoiceFeatures, acoustic_features, merge_features
+
+log = logging.getLogger(__name__)
+
+MIN_CHUNK_S = 8.0  # a chunk is cut at the first pause after this much audio ...
+MAX_CHUNK_S = 20.0  # ... or at its quietest moment once it is this long (the tail at Stop is never longer)
+LONG_PAUSE_S = 0.6  # a quiet run this long is a pause between thoughts: the best place to cut
+PAUSE_S = 0.3  # a quiet run this long is a pause between words, safe enough to cut in
+QUIET_BELOW_PEAK_DB = 30.0  # frames this far under the chunk's loud end (95th percentile) are quiet
+QUIET_FLOOR_DBFS = -55.0  # ... and always frames quieter than this
+# Words of the previous chunk added to the prompt as context. On a 2-min espeak answer, 20 words
+# gave the same word error rate as none but more phantom fillers (25 vs 20; truth 21), so none.
+CONTEXT_WORDS = 0
+FACE_QUEUE = 32  # sampled frames waiting for the face worker; when full, new frames are skipped
+PACE_WINDOW_S = 30.0  # the live pace meter counts words in the last this many transcribed seconds
+WAIT_S = 600.0  # finish() waits at most this long for the workers (a heavily loaded machine)
+_CUT_STEP = round(FRAME_S * SAMPLE_RATE)  # cuts fall on voice loudness frames, so chunks merge exactly
+_STOP = object()
+
+
+class LiveUnavailable(RuntimeError):
+    """The live parts cannot stand in for the recording; the file is analysed instead."""
+
+
+@dataclass
+class LiveProgress:
+    """What the recorder can show while the person speaks (read from the UI thread)."""
+
+    audio_s: float = 0.0  # seconds of audio received
+    transcribed_s: float = 0.0  # seconds of audio transcribed so far
+    chunks: int = 0  # chunks transcribed
+    words: int = 0
+    fillers: int = 0
+    wpm: float | None = None  # pace over the last PACE_WINDOW_S transcribed seconds
+    face_frames: int = 0
+    face_visible: bool | None = None  # the latest analysed frame
+    eye_contact: bool | None = None
+
+
+@dataclass
+class LiveParts:
+    """Everything the workers produced: the report is built from this and the question."""
+
+    samples: np.ndarray
+    chunks: list[ChunkTranscript]
+    voice: VoiceFeatures
+    face_frames: list[FaceFrame]
+    video_frames_seen: int
+    face_skipped: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+
+def find_cut(samples: np.ndarray, min_s: float = MIN_CHUNK_S, max_s: float = MAX_CHUNK_S) -> int | None:
+    """Where to end the next chunk of ``samples`` (a sample index), or None to wait for more audio.
+
+    The cut goes in the middle of the first long pause (between thoughts) that starts between
+    ``min_s`` and ``max_s``; when the chunk reaches ``max_s`` without one, in the middle of its
+    longest shorter pause (between words), else at its quietest frame. A cut close to speech makes
+    Whisper hear half a word at the chunk's edge (a phantom "uh"), hence the preference for long
+    pauses. The rule depends on the audio only, not on how fast it arrives. Cuts fall on loudness
+    frames.
+    """
+    n = len(samples) // _CUT_STEP
+    first = int(np.ceil(min_s / FRAME_S))
+    last = max(int(max_s / FRAME_S), first + 1)
+    if n <= first:
+        return None
+    frames = samples[: n * _CUT_STEP].reshape(n, _CUT_STEP).astype(np.float64)
+    db = 10.0 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1e-12))
+    quiet = db < max(np.percentile(db, 95) - QUIET_BELOW_PEAK_DB, QUIET_FLOOR_DBFS)
+    runs: list[tuple[int, int]] = []  # quiet runs (start, end) in frames starting in [first, last)
+    start: int | None = None
+    for i in range(first, n + 1):
+        if i < n and quiet[i]:
+            start = i if start is None else start
+        elif start is not None:
+            runs.append((start, i))
+            start = None
+    runs = [r for r in runs if r[0] < last]
+    long_pause = next((r for r in runs if r[1] - r[0] >= round(LONG_PAUSE_S / FRAME_S)), None)
+    if long_pause is not None:
+        a, b = long_pause
+    elif n < last:
+        return None  # a long pause may still come
+    elif short := [r for r in runs if r[1] - r[0] >= round(PAUSE_S / FRAME_S)]:
+        a, b = max(short, key=lambda r: r[1] - r[0])
+    else:
+        return (first + int(np.argmin(db[first:last]))) * _CUT_STEP
+    return ((a + b) // 2) * _CUT_STEP
+
+
+def _to_mono_float(samples: np.ndarray, channels: int, planar: bool) -> np.ndarray:
+    data = np.asarray(samples)
+    if data.dtype == np.int16:
+        data = data.astype(np.float32) / 32768.0
+    elif data.dtype == np.int32:
+        data = data.astype(np.float32) / 2147483648.0
+    else:
+        data = data.astype(np.float32, copy=False)
+    if channels <= 1:
+        return data.reshape(-1)
+    if planar:
+        return data.reshape(channels, -1).mean(axis=0)
+    return data.reshape(-1, channels).mean(axis=1)  # packed: interleaved L R L R ...
+
+
+class _Resampler:
+    """Stateful resampling to 16 kHz (FFmpeg's, as for files), so frame edges leave no seams."""
+
+    def __init__(self) -> None:
+        self._rate: int | None = None
+        self._resampler: Any = None
+
+    def __call__(self, mono: np.ndarray, rate: int) -> np.ndarray:
+        if rate == SAMPLE_RATE:
+            return mono
+        import av
+
+        if rate != self._rate:
+            self._rate = rate
+            self._resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(mono.reshape(1, -1)), format="flt", layout="mono")
+        frame.sample_rate = rate
+        out = [f.to_ndarray().reshape(-1) for f in self._resampler.resample(frame)]
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+    def flush(self) -> np.ndarray:
+        if self._resampler is None:
+            return np.zeros(0, np.float32)
+        out = [f.to_ndarray().reshape(-1) for f in self._resampler.resample(None)]
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+class LiveAnalyser:
+    """Analyse one answer while it is being recorded. Thread-safe; feed it from any thread.
+
+    Args:
+        settings: model settings and ``face_fps``; defaults from the environment.
+        use_video: analyse the face in the video frames given to :meth:`add_video`.
+        min_chunk_s / max_chunk_s: chunk lengths (tests shorten them).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        use_video: bool = True,
+        min_chunk_s: float = MIN_CHUNK_S,
+        max_chunk_s: float = MAX_CHUNK_S,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.use_video = use_video
+        self.min_chunk_s = min_chunk_s
+        self.max_chunk_s = max_chunk_s
+        self._lock = threading.Lock()
+        self._audio_ready = threading.Condition(self._lock)
+        self._inbox: list[tuple[np.ndarray, int]] = []
+        self._received_s = 0.0
+        self._started = time.monotonic()
+        self._stopped = False
+        self._stopped_at: float | None = None
+        self._error: BaseException | None = None
+        # Written by the audio worker only; read under the lock.
+        self._buffer = np.zeros(SAMPLE_RATE * 60, np.float32)
+        self._length = 0
+        self._cut = 0
+        self._chunks: list[ChunkTranscript] = []
+        self._voice: list[VoiceFeatures] = []
+        self._progress = LiveProgress()
+        # Video.
+        self._next_video_t = -1.0
+        self._video_seen = 0
+        self._face_skipped = 0
+        self._face_frames: list[FaceFrame] = []
+        self._face_queue: queue.Queue = queue.Queue(maxsize=FACE_QUEUE)
+        self._audio_done = threading.Event()
+        self._face_done = threading.Event()
+        self._audio_thread = threading.Thread(target=self._audio_worker, name="live-audio", daemon=True)
+        self._audio_thread.start()
+        if use_video:
+            self._face_thread: threading.Thread | None = threading.Thread(
+                target=self._face_worker, name="live-face", daemon=True
+            )
+            self._face_thread.start()
+        else:
+            self._face_thread = None
+            self._face_done.set()
+
+    # Feeding (callback threads) -------------------------------------------------------------
+    def add_audio(self, samples: np.ndarray, sample_rate: int, channels: int = 1, *, planar: bool = False) -> None:
+        """Add audio as it arrives: int16 or float samples, interleaved (packed) unless ``planar``."""
+        mono = _to_mono_float(samples, channels, planar)
+        if mono.size == 0:
+            return
+        with self._lock:
+            if self._stopped:
+                return
+            self._inbox.append((mono, int(sample_rate)))
+            self._received_s += mono.size / sample_rate
+            self._audio_ready.notify()
+
+    def add_audio_frame(self, frame: Any) -> None:
+        """Add an ``av.AudioFrame`` (what aiortc delivers: s16 packed, usually stereo at 48 kHz)."""
+        self.add_audio(frame.to_ndarray(), frame.sample_rate, len(frame.layout.channels), planar=frame.format.is_planar)
+
+    def clock(self) -> float:
+        """Seconds into the answer now: audio received so far, or wall time before any audio."""
+        with self._lock:
+            return self._received_s if self._received_s > 0 else time.monotonic() - self._started
+
+    def wants_video(self, t_s: float) -> bool:
+        """Whether a frame at ``t_s`` would be analysed (frames are sampled at ``face_fps``)."""
+        with self._lock:
+            return self.use_video and not self._stopped and t_s + 1e-6 >= self._next_video_t
+
+    def add_video(self, rgb: np.ndarray, t_s: float | None = None) -> bool:
+        """Offer an RGB frame at ``t_s`` seconds into the answer (default: :meth:`clock`).
+
+        Returns whether the frame was taken for face analysis.
+        """
+        t = self.clock() if t_s is None else float(t_s)
+        step = 1.0 / max(self.settings.face_fps, 1e-3)
+        with self._lock:
+            if not self.use_video or self._stopped or t + 1e-6 < self._next_video_t:
+                return False
+            self._next_video_t = max(self._next_video_t + step, t + step * 0.5) if self._next_video_t >= 0 else t + step
+            self._video_seen += 1
+        if rgb.shape[1] > MAX_WIDTH:
+            import cv2
+
+            h = max(2, int(rgb.shape[0] * MAX_WIDTH / rgb.shape[1]) // 2 * 2)
+            rgb = cv2.resize(rgb, (MAX_WIDTH, h), interpolation=cv2.INTER_AREA)
+        try:
+            self._face_queue.put_nowait((t, np.ascontiguousarray(rgb)))
+        except queue.Full:
+            with self._lock:
+                self._face_skipped += 1
+            return False
+        return True
+
+    def stop(self) -> None:
+        """No more input: the workers finish the tail now. Safe to call more than once."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            self._stopped_at = time.perf_counter()
+            self._audio_ready.notify()
+        if self._face_thread is not None:
+            self._face_queue.put(_STOP)
+
+    # Reading --------------------------------------------------------------------------------
+    def progress(self) -> LiveProgress:
+        """A snapshot for the live panel (pace meter, filler counter, face light)."""
+        with self._lock:
+            snap = LiveProgress(**vars(self._progress))
+            snap.audio_s = self._received_s
+            snap.face_frames = len(self._face_frames)
+            return snap
+
+    @property
+    def stopped(self) -> bool:
+        with self._lock:
+            return self._stopped
+
+    def parts(self, timeout: float = WAIT_S) -> LiveParts:
+        """Stop, wait for the workers, and return what they produced.
+
+        Raises:
+            LiveUnavailable: a worker failed or did not finish in time.
+        """
+        self.stop()
+        if not (self._audio_done.wait(timeout) and self._face_done.wait(timeout)):
+            raise LiveUnavailable("The live analysis did not finish in time.")
+        if self._error is not None:
+            raise LiveUnavailable(f"The live analysis failed: {type(self._error).__name__}: {self._error}")
+        with self._lock:
+            samples = self._buffer[: self._length].copy()
+            waited = time.perf_counter() - (self._stopped_at or time.perf_counter())
+            return LiveParts(
+                samples=samples,
+                chunks=list(self._chunks),
+                voice=merge_features(self._voice) if self._voice else acoustic_features(samples),
+                face_frames=list(self._face_frames),
+                video_frames_seen=self._video_seen,
+                face_skipped=self._face_skipped,
+                timings={"live_tail": round(waited, 3), "live_chunks": float(len(self._chunks))},
+            )
+
+    def finish(
+        self,
+        question: Question,
+        session_id: str | None = None,
+        *,
+        media: MediaInfo | None = None,
+        notices: Sequence[str] = (),
+        progress: Callable[[str, float], None] | None = None,
+        use_video: bool | None = None,
+    ) -> Report:
+        """Stop and build the full report from the live parts (only the tail is left to transcribe).
+
+        Args:
+            question: the question answered.
+            session_id: id to put in the report (a new one if omitted).
+            media: what the saved recording holds (its duration is set to the live audio's).
+            notices: notices to carry into the report.
+            progress: called with (step, overall fraction).
+            use_video: include the face (default: when the analyser was made with ``use_video``).
+
+        Raises:
+            MediaError: the answer holds no speech or no recognisable words.
+            LiveUnavailable: the live analysis failed; analyse the recording file instead.
+        """
+        from .pipeline import build_report, face_unavailable
+
+        started = time.perf_counter()
+        if progress is not None:
+            progress("transcribing", 0.3)
+        parts = self.parts()
+        duration = parts.duration_s
+        if duration < self.settings.min_duration_s:
+            minimum = self.settings.min_duration_s
+            raise MediaError(f"The recording is only {duration:.1f} s long; answer for at least {minimum:.0f} s.")
+        transcript = assemble_transcript(parts.chunks)
+        use_video = self.use_video if use_video is None else use_video and self.use_video
+        has_video = parts.video_frames_seen > 0 or (media is not None and media.has_video)
+        if use_video and parts.face_frames:
+            face = summarise(sorted(parts.face_frames, key=lambda f: f.t), duration, self.settings.face_fps)
+        else:
+            face = face_unavailable(has_video=has_video)
+        timings = dict(parts.timings)
+        report = build_report(
+            question,
+            transcript,
+            parts.voice,
+            face,
+            duration_s=duration,
+            media=media,
+            notices=list(notices),
+            session_id=session_id,
+            timings=timings,
+            progress=progress,
+            face_attempted=use_video and has_video,
+        )
+        report.timings["total"] = round(time.perf_counter() - started, 3)
+        return report
+
+    def close(self) -> None:
+        """Stop the workers and free the audio (the analyser cannot be used after this)."""
+        self.stop()
+        self._audio_done.wait(5.0)
+        with self._lock:
+            self._buffer = np.zeros(0, np.float32)
+            self._length = 0
+
+    # Workers --------------------------------------------------------------------------------
+    def _append(self, chunk: np.ndarray) -> None:
+        if chunk.size == 0:
+            return
+        with self._lock:
+            need = self._length + chunk.size
+            if need > self._buffer.size:
+                grown = np.zeros(max(need, self._buffer.size * 2), np.float32)
+                grown[: self._length] = self._buffer[: self._length]
+                self._buffer = grown
+            self._buffer[self._length : need] = chunk
+            self._length = need
+
+    def _audio_worker(self) -> None:
+        resample = _Resampler()
+        try:
+            while True:
+                with self._lock:
+                    while not self._inbox and not self._stopped:
+                        self._audio_ready.wait(0.5)
+                    inbox, self._inbox = self._inbox, []
+                    stopped = self._stopped
+                for mono, rate in inbox:
+                    self._append(resample(mono, rate))
+                if stopped:
+                    self._append(resample.flush())
+                while True:  # every complete chunk, oldest first
+                    with self._lock:
+                        pending = self._buffer[self._cut : self._length]
+                    cut = find_cut(pending, self.min_chunk_s, self.max_chunk_s)
+                    if cut is None:
+                        break
+                    self._process(self._cut, self._cut + cut)
+                if stopped:
+                    if self._length > self._cut:
+                        self._process(self._cut, self._length)
+                    return
+        except BaseException as exc:  # reported by finish(); the file is analysed instead
+            log.warning("live audio analysis failed: %s", exc, exc_info=True)
+            self._error = exc
+        finally:
+            self._audio_done.set()
+
+    def _process(self, start: int, end: int) -> None:
+        with self._lock:
+            samples = self._buffer[start:end].copy()
+            context = _context(self._chunks)
+        offset = start / SAMPLE_RATE
+        part = transcribe_chunk(samples, self.settings, offset_s=offset, context=context)
+        features = acoustic_features(samples, offset_s=offset)
+        with self._lock:
+            self._chunks.append(part)
+            self._voice.append(features)
+            self._cut = end
+            self._update_progress(end / SAMPLE_RATE)
+
+    def _update_progress(self, transcribed_s: float) -> None:
+        words = [w for c in self._chunks for w in c.words]
+        p = self._progress
+        p.transcribed_s = transcribed_s
+        p.chunks = len(self._chunks)
+        p.words = len(words)
+        if words:
+            p.fillers = speech_metrics(words, transcribed_s).filler_count
+            since = max(0.0, transcribed_s - PACE_WINDOW_S)
+            recent = sum(1 for w in words if w.start >= since)
+            p.wpm = recent / max(transcribed_s - since, 1e-6) * 60.0
+
+    def _face_worker(self) -> None:
+        from .face import is_eye_contact
+
+        tracker: FaceTracker | None = None
+        try:
+            while True:
+                item = self._face_queue.get()
+                if item is _STOP:
+                    return
+                t, rgb = item
+                if tracker is None:
+                    tracker = FaceTracker()
+                frame = tracker.process(t, rgb)
+                with self._lock:
+                    self._face_frames.append(frame)
+                    self._progress.face_visible = frame.visible
+                    self._progress.eye_contact = is_eye_contact(frame)
+        except BaseException as exc:
+            log.warning("live face analysis failed: %s", exc, exc_info=True)
+            self._error = exc
+        finally:
+            if tracker is not None:
+                tracker.close()
+            self._face_done.set()
+
+
+def _context(chunks: Sequence[ChunkTranscript]) -> str:
+    if not CONTEXT_WORDS:
+        return ""
+    words = [w.word for c in chunks[-2:] for w in c.words][-CONTEXT_WORDS:]
+    return " ".join(words)
+
+
+# A process-level hand-over from the recorder to the analysis job (same process only) ---------
+MAX_REGISTERED = 8  # analysers nobody collected (e.g. jobs run in another process) are closed after this
+_registry: collections.OrderedDict[str, LiveAnalyser] = collections.OrderedDict()
+_registry_lock = threading.Lock()
+
+
+def register(session_id: str, analyser: LiveAnalyser) -> None:
+    """Offer a session's live analysis to the job that will analyse its recording."""
+    analyser.stop()
+    with _registry_lock:
+        _registry[session_id] = analyser
+        evicted = []
+        while len(_registry) > MAX_REGISTERED:
+            evicted.append(_registry.popitem(last=False)[1])
+    for old in evicted:
+        old.close()
+
+
+def take(session_id: str) -> LiveAnalyser | None:
+    """The live analyser registered for a session, removed from the registry (used at most once)."""
+    with _registry_lock:
+        return _registry.pop(session_id, None)
