@@ -74,7 +74,9 @@ def _cell(text: str) -> str:
 
 
 def write(rows: list[Row], meta: dict[str, Any], md_path: Path, json_path: Path) -> None:
-    json_path.write_text(json.dumps({"meta": meta, "rows": [r.to_json() for r in rows]}, indent=2) + "\n")
+    json_path.write_text(
+        json.dumps({"meta": meta, "rows": [r.to_json() for r in rows]}, indent=2, ensure_ascii=False) + "\n"
+    )
     lines = ["# Benchmarks", ""]
     if meta.get("loaded"):
         lines += [
