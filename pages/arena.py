@@ -4,7 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from coach_core import live
 from coach_core import questions as bank
+from coach_core.jobs import JobManager
 from coach_core.media import MediaError, probe
 from coach_core.sessions import save_recording
 from pages.common import get_store, jobs, open_session, settings
@@ -79,6 +81,12 @@ def submit(data: bytes | Path, name: str) -> None:
             path.unlink(missing_ok=True)
     if isinstance(data, Path):  # a live recording: the session now holds its own copy
         data.unlink(missing_ok=True)
+    analysed_live = st.session_state.pop("live_analyser", None)
+    if isinstance(data, Path) and analysed_live is not None:
+        if isinstance(jobs(), JobManager):  # jobs run in this process: hand over what was done live
+            live.register(session_id, analysed_live)
+        else:
+            analysed_live.close()
     st.session_state["job_id"] = jobs().submit(session_id)
     st.session_state["session_id"] = session_id
 

@@ -1,8 +1,10 @@
-"""Live recording in the browser with streamlit-webrtc: preview, complete file on the server, face light.
+"""Live recording in the browser with streamlit-webrtc: preview, complete file on the server, live coaching.
 
 Callbacks run on other threads: they never call ``st.*``; they hand state out through
-``LiveState`` (a lock-protected holder). The full audio/video goes to a file through aiortc's
-MediaRecorder (Matroska: safer than MP4, whose timestamps are known to break upstream).
+``LiveState`` (a lock-protected holder). The full audio/video goes to a file (Matroska) through
+``FileRecorder``; the same frames also feed a ``LiveAnalyser``, which transcribes and follows the
+face while the person speaks (so the report is ready seconds after Stop) and gives the live
+pace meter, filler counter and face light.
 """
 
 from __future__ import annotations
@@ -16,36 +18,54 @@ from pathlib import Path
 
 import streamlit as st
 
+from coach_core.config import Settings
+from coach_core.live import LiveAnalyser, LiveProgress
+from coach_core.scoring import PACE_GOOD
 from pages.common import settings
 
 
 @dataclass
 class LiveState:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    face_visible: bool | None = None
     frames: int = 0
     started: float | None = None
-    tracker: object | None = None
+    first_video_t: float | None = None
+    analyser: LiveAnalyser | None = None
+    use_camera: bool = True
+    config: Settings | None = None  # read in the script thread: callbacks must not touch st.*
 
-    def on_frame(self, rgb) -> None:
+    def live(self) -> LiveAnalyser:
         with self.lock:
-            self.frames += 1
             if self.started is None:
                 self.started = time.monotonic()
-            if self.frames % 5:
-                return
-            if self.tracker is None:
-                from coach_core.face import FaceTracker
+            if self.analyser is None:
+                self.analyser = LiveAnalyser(self.config, use_video=self.use_camera)
+            return self.analyser
 
-                self.tracker = FaceTracker(num_faces=1)
-            result = self.tracker.process(time.monotonic(), rgb)  # type: ignore[attr-defined]
-            self.face_visible = result.visible
+    def on_audio(self, frame) -> None:
+        self.live().add_audio_frame(frame)
+
+    def on_frame(self, rgb, t: float | None) -> None:
+        analyser = self.live()
+        with self.lock:
+            self.frames += 1
+            if t is not None and self.first_video_t is None:
+                self.first_video_t = t
+            t = None if t is None or self.first_video_t is None else t - self.first_video_t
+        if analyser.wants_video(t if t is not None else analyser.clock()):
+            analyser.add_video(rgb, t)
+
+    def progress(self) -> LiveProgress | None:
+        with self.lock:
+            analyser = self.analyser
+        return analyser.progress() if analyser is not None else None
 
 
 def live_recorder(use_camera: bool) -> Path | None:
     """Show the live recorder; returns the recording's path once the person presses Stop."""
     import av
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
+    from streamlit_webrtc.sink import AudioSinkTrack
 
     from coach_core.recording import FileRecorder
 
@@ -55,14 +75,18 @@ def live_recorder(use_camera: bool) -> Path | None:
         folder = cfg.recordings_dir / "live"
         folder.mkdir(parents=True, exist_ok=True)
         state["live_path"] = str(folder / f"{uuid.uuid4().hex[:12]}.mkv")
-        state["live_state"] = LiveState()
+        state["live_state"] = LiveState(config=cfg)
         state["live_was_playing"] = False
     live: LiveState = state["live_state"]
+    if live.analyser is None:
+        live.use_camera = use_camera
+    if "live_audio_sink" not in state:  # one sink per recording: every audio frame, none dropped
+        state["live_audio_sink"] = AudioSinkTrack(live.on_audio)
     path = Path(state["live_path"])
 
     def video_callback(frame):
         rgb = frame.to_ndarray(format="rgb24")
-        live.on_frame(rgb)
+        live.on_frame(rgb, frame.time)
         # A new frame for the preview: streamlit-webrtc re-stamps the frame it sends back, and the
         # input frame object is shared with the recorder through the relay.
         return av.VideoFrame.from_ndarray(rgb, format="rgb24")
@@ -74,6 +98,7 @@ def live_recorder(use_camera: bool) -> Path | None:
         media_stream_constraints={"video": use_camera, "audio": True},
         in_recorder_factory=lambda: FileRecorder(path),
         sendback_audio=False,  # the preview must not play the person's own voice back to them
+        sink_audio_track=state["live_audio_sink"],
         video_frame_callback=video_callback if use_camera else None,
         translations={
             "start": "Start answering",
@@ -86,14 +111,18 @@ def live_recorder(use_camera: bool) -> Path | None:
         _live_panel(live, use_camera)
         return None
     if state.get("live_was_playing"):
-        # Stopped: the recorder finishes encoding, then renames the file into place. Hand it over
-        # and prepare a fresh one.
+        # Stopped: the live analysis transcribes its tail while the recorder finishes encoding and
+        # renames the file into place. Hand both over (the arena registers the analysis for the
+        # session's job) and prepare a fresh recording.
+        if live.analyser is not None:
+            live.analyser.stop()
+            state["live_analyser"] = live.analyser
         with st.spinner("Saving your recording…"):
             for _ in range(600):
                 if path.exists():
                     break
                 time.sleep(0.1)
-        for key in ("live_path", "live_state", "live_was_playing"):
+        for key in ("live_path", "live_state", "live_was_playing", "live_audio_sink"):
             state.pop(key, None)
         if path.exists() and path.stat().st_size > 0:
             return path
@@ -115,6 +144,16 @@ def _live_panel(live: LiveState, use_camera: bool) -> None:
         st.warning("You are over the time budget: wrap up with your result or conclusion.")
     elif elapsed > 0.8 * budget:
         st.info("Time to start wrapping up.")
+    progress = live.progress()
     if use_camera:
         light = {True: "🟢 Face in view", False: "🔴 Face not in view", None: "⚪ Looking for your face…"}
-        st.write(light[live.face_visible])
+        visible = progress.face_visible if progress is not None else None
+        eyes = " · 👀 eye contact" if visible and progress is not None and progress.eye_contact else ""
+        st.write(light[visible] + eyes)
+    if progress is not None and progress.wpm is not None:
+        low, high = PACE_GOOD
+        pace = "a good pace" if low <= progress.wpm <= high else ("slow down a little" if progress.wpm > high else
+                                                                  "a little faster")  # fmt: skip
+        st.caption(f"🗣 {progress.wpm:.0f} words/min lately ({pace}; aim for {low:.0f}–{high:.0f}) · "
+                   f"{progress.fillers} filler word{'s' if progress.fillers != 1 else ''} so far · "
+                   f"updated every few seconds")  # fmt: skip
