@@ -47,9 +47,9 @@ QUIET_FLOOR_DBFS = -55.0  # ... and always frames quieter than this
 CONTEXT_WORDS = 0
 FACE_QUEUE = 32  # sampled frames waiting for the face worker; when full, new frames are skipped
 PACE_WINDOW_S = 30.0  # the live pace meter counts words in the last this many transcribed seconds
+CHECK_EVERY_S = 0.25  # the workers look for new input this often
 WAIT_S = 600.0  # finish() waits at most this long for the workers (a heavily loaded machine)
 _CUT_STEP = round(FRAME_S * SAMPLE_RATE)  # cuts fall on voice loudness frames, so chunks merge exactly
-_STOP = object()
 
 
 class LiveUnavailable(RuntimeError):
@@ -196,7 +196,10 @@ class LiveAnalyser:
         self._received_s = 0.0
         self._started = time.monotonic()
         self._stopped = False
+        self._stop_event = threading.Event()
         self._stopped_at: float | None = None
+        self._finished_at: float | None = None
+        self._parts: LiveParts | None = None
         self._error: BaseException | None = None
         # Written by the audio worker only; read under the lock.
         self._buffer = np.zeros(SAMPLE_RATE * 60, np.float32)
@@ -284,8 +287,7 @@ class LiveAnalyser:
             self._stopped = True
             self._stopped_at = time.perf_counter()
             self._audio_ready.notify()
-        if self._face_thread is not None:
-            self._face_queue.put(_STOP)
+        self._stop_event.set()
 
     # Reading --------------------------------------------------------------------------------
     def progress(self) -> LiveProgress:
@@ -313,17 +315,19 @@ class LiveAnalyser:
         if self._error is not None:
             raise LiveUnavailable(f"The live analysis failed: {type(self._error).__name__}: {self._error}")
         with self._lock:
-            samples = self._buffer[: self._length].copy()
-            waited = time.perf_counter() - (self._stopped_at or time.perf_counter())
-            return LiveParts(
-                samples=samples,
-                chunks=list(self._chunks),
-                voice=merge_features(self._voice) if self._voice else acoustic_features(samples),
-                face_frames=list(self._face_frames),
-                video_frames_seen=self._video_seen,
-                face_skipped=self._face_skipped,
-                timings={"live_tail": round(waited, 3), "live_chunks": float(len(self._chunks))},
-            )
+            if self._parts is None:
+                samples = self._buffer[: self._length].copy()
+                tail = (self._finished_at or 0.0) - (self._stopped_at or 0.0)
+                self._parts = LiveParts(
+                    samples=samples,
+                    chunks=list(self._chunks),
+                    voice=merge_features(self._voice) if self._voice else acoustic_features(samples),
+                    face_frames=sorted(self._face_frames, key=lambda f: f.t),
+                    video_frames_seen=self._video_seen,
+                    face_skipped=self._face_skipped,
+                    timings={"live_tail": round(max(tail, 0.0), 3), "live_chunks": float(len(self._chunks))},
+                )
+            return self._parts
 
     def finish(
         self,
@@ -363,7 +367,7 @@ class LiveAnalyser:
         use_video = self.use_video if use_video is None else use_video and self.use_video
         has_video = parts.video_frames_seen > 0 or (media is not None and media.has_video)
         if use_video and parts.face_frames:
-            face = summarise(sorted(parts.face_frames, key=lambda f: f.t), duration, self.settings.face_fps)
+            face = summarise(parts.face_frames, duration, self.settings.face_fps)
         else:
             face = face_unavailable(has_video=has_video)
         timings = dict(parts.timings)
@@ -390,6 +394,7 @@ class LiveAnalyser:
         with self._lock:
             self._buffer = np.zeros(0, np.float32)
             self._length = 0
+            self._parts = None
 
     # Workers --------------------------------------------------------------------------------
     def _append(self, chunk: np.ndarray) -> None:
@@ -417,6 +422,8 @@ class LiveAnalyser:
                     self._append(resample(mono, rate))
                 if stopped:
                     self._append(resample.flush())
+                else:
+                    self._stop_event.wait(CHECK_EVERY_S)  # gather some audio before looking for a cut
                 while True:  # every complete chunk, oldest first
                     with self._lock:
                         pending = self._buffer[self._cut : self._length]
@@ -427,6 +434,7 @@ class LiveAnalyser:
                 if stopped:
                     if self._length > self._cut:
                         self._process(self._cut, self._length)
+                    self._finished_at = time.perf_counter()
                     return
         except BaseException as exc:  # reported by finish(); the file is analysed instead
             log.warning("live audio analysis failed: %s", exc, exc_info=True)
@@ -465,10 +473,12 @@ class LiveAnalyser:
         tracker: FaceTracker | None = None
         try:
             while True:
-                item = self._face_queue.get()
-                if item is _STOP:
-                    return
-                t, rgb = item
+                try:
+                    t, rgb = self._face_queue.get(timeout=CHECK_EVERY_S)
+                except queue.Empty:
+                    if self._stop_event.is_set():
+                        return  # stopped and every frame analysed
+                    continue
                 if tracker is None:
                     tracker = FaceTracker()
                 frame = tracker.process(t, rgb)
