@@ -156,7 +156,7 @@ if previous:
     before = store.report(previous)
     if before is not None:
         a, b = st.columns(2)
-        a.caption(f"Previous ({before.created_at[:16]})")
+        a.caption(f"Previous ({before.created_at[:16].replace('T', ' ')})")
         b.caption("This attempt")
         for name in ("overall", "content", "confidence", "clarity", "resilience", "engagement"):
             old, new = getattr(before.scores, name), getattr(report.scores, name)

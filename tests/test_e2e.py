@@ -43,6 +43,13 @@ if not Path(CHROMIUM).exists():
 
 
 # Fixtures ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module", autouse=True)
+def fresh_screenshots() -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
+
+
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The fake camera (astronaut y4m), the fake microphone and an upload (espeak answers)."""
@@ -134,10 +141,15 @@ def shot(page, name: str) -> None:
     """The whole page: Streamlit scrolls inside its main block, so the window grows to fit it first."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
-    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('section, [data-testid=stMain]')]"
-                           ".map(e => e.scrollHeight), document.body.scrollHeight)")  # fmt: skip
-    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 8000)})
-    page.wait_for_timeout(300)  # one layout pass at the new size
+    height = size["height"]
+    for _ in range(3):  # the content can reflow at the new size: measure again until it fits
+        needed = page.evaluate("() => Math.max(...[...document.querySelectorAll('section, [data-testid=stMain]')]"
+                               ".map(e => e.scrollHeight), document.body.scrollHeight)")  # fmt: skip
+        if needed <= height:
+            break
+        height = min(needed, 10_000)
+        page.set_viewport_size({"width": size["width"], "height": height})
+        page.wait_for_timeout(300)  # one layout pass at the new size
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     page.set_viewport_size(size)
 
@@ -148,9 +160,16 @@ def assert_no_error_shown(page) -> None:
     assert "Traceback" not in page.locator("body").inner_text()
 
 
+NAVIGATION = ["Home", "Arena", "Dashboard", "History", "Question bank"]
+
+
 def open_arena(page) -> None:
     page.goto("/arena")
     expect(page.get_by_text("Pick a question")).to_be_visible()
+    # A deep link as the server's first request once left Streamlit listing every file in pages/
+    # (common, recorder …) as a page; the sidebar must hold the app's five pages only.
+    links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+    expect(links).to_have_text([re.compile(rf"^\W*{name}$") for name in NAVIGATION])  # icon, then title
 
 
 def pick_question(page, text: str = QUESTION) -> None:
@@ -168,14 +187,24 @@ def wait_for_analysis_and_open_dashboard(page, shot_name: str) -> None:
     expect(page.get_by_role("heading", name="Transcript")).to_be_visible()
 
 
-def scores(page) -> dict[str, str]:
-    metrics = page.get_by_test_id("stMetric")
-    expect(metrics.first).to_be_visible()
-    out: dict[str, str] = {}
-    for text in metrics.all_inner_texts():  # the score row comes first; a comparison with deltas may follow
-        label, value, *_ = [*(line.strip() for line in text.strip().splitlines() if line.strip()), ""]
-        out.setdefault(label, value)
-    return out
+SCORES_JS = """() => {
+  const out = {};  // the score row comes first; a comparison with deltas may follow
+  for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+    const label = m.querySelector('[data-testid="stMetricLabel"]');
+    const value = m.querySelector('[data-testid="stMetricValue"]');
+    if (label && value && !(label.innerText.trim() in out)) out[label.innerText.trim()] = value.innerText.trim();
+  }
+  return out;
+}"""
+
+
+def scores(page, names: tuple[str, ...] = ("Overall", "Content", "Confidence", "Clarity")) -> dict[str, str]:
+    """The dashboard's score row, read in one go once every named score shows a number."""
+    page.wait_for_function(
+        f"() => {{ const s = ({SCORES_JS})(); return {list(names)!r}.every(n => /^\\d{{1,3}}$/.test(s[n] || '')); }}",
+        timeout=PAGE_TIMEOUT_MS,
+    )
+    return page.evaluate(SCORES_JS)
 
 
 def transcript_text(page) -> str:
@@ -199,6 +228,7 @@ def assert_dashboard_scored(page) -> str:
 # Scenarios --------------------------------------------------------------------------------------
 def test_live_recording_to_dashboard_pdf_and_history(page, server: str) -> None:
     """Pick a question, answer live from the fake camera and microphone, then read the results."""
+    open_arena(page)  # the module's first request is a deep link
     page.goto("/")
     expect(page.get_by_text("Start practising")).to_be_visible()
     assert_no_error_shown(page)
