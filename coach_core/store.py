@@ -307,13 +307,39 @@ class Store:
         since: datetime | None = None,
         until: datetime | None = None,
         status: str | None = None,
+        offset: int = 0,
     ) -> list[SessionRow]:
+        """Sessions, newest first, filtered; ``limit``/``offset`` page through them."""
         where, args = self._filters(role, kind, question_id, question_text, since, until, status)
         sql = self._SESSION_SELECT + where + " ORDER BY s.created_at DESC"
         if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+            sql += f" LIMIT {int(limit)} OFFSET {max(int(offset), 0)}"
         with self._cursor() as con:
             return [SessionRow(*row) for row in con.execute(sql, args).fetchall()]
+
+    def count_sessions(
+        self,
+        *,
+        role: str | None = None,
+        kind: str | None = None,
+        question_id: str | None = None,
+        question_text: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        status: str | None = None,
+    ) -> int:
+        where, args = self._filters(role, kind, question_id, question_text, since, until, status)
+        with self._cursor() as con:
+            return int(con.execute("SELECT count(*) FROM sessions s" + where, args).fetchone()[0])
+
+    def practised_questions(self) -> list[tuple[str, int]]:
+        """(question text, number of sessions) for every question answered, most practised first."""
+        with self._cursor() as con:
+            rows = con.execute(
+                "SELECT question_text, count(*) AS n FROM sessions "
+                "GROUP BY question_text ORDER BY n DESC, question_text"
+            ).fetchall()
+        return [(text, int(n)) for text, n in rows]
 
     @staticmethod
     def _filters(
@@ -348,9 +374,10 @@ class Store:
         question_id: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        question_text: str | None = None,
     ) -> list[tuple[str, datetime, str, float]]:
         """(session id, time, metric, value) rows, oldest first."""
-        where, args = self._filters(role, kind, question_id, None, since, until, None)
+        where, args = self._filters(role, kind, question_id, question_text, since, until, None)
         if names:
             where += (" AND " if where else " WHERE ") + f"m.name IN ({', '.join('?' for _ in names)})"
             args += list(names)

@@ -123,7 +123,7 @@ with c2:
 
 # Timeline, transcript, replay -----------------------------------------------------------------------
 st.subheader("Timeline")
-st.plotly_chart(timeline_figure(report), use_container_width=True)
+st.plotly_chart(timeline_figure(report), width="stretch")
 st.caption("Orange: long pauses. Red: stress spikes.")
 st.subheader("Transcript")
 st.html(transcript_html(report))

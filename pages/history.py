@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 import plotly.graph_objects as go
@@ -7,46 +8,68 @@ from coach_core import questions as bank
 from coach_core.sessions import delete_session
 from pages.common import SCORE_NAMES, fmt_score, get_store, open_session, settings
 
+PAGE_SIZE = 25
+DAILY_ABOVE = 120  # more sessions than this: chart the daily average instead of every session
+
 st.title("📈 History")
 store = get_store()
 if store is None:
     st.stop()
 
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns([2, 2, 4, 2])
 role = c1.selectbox("Role", ["any", *bank.ROLES])
 kind = c2.selectbox("Kind", ["any", *bank.KINDS])
-days = c3.selectbox(
+practised = store.practised_questions()
+question = c3.selectbox("Question", ["any", *[text for text, _ in practised]],
+                        format_func=lambda q: q if len(q) < 70 else q[:67] + "…")  # fmt: skip
+days = c4.selectbox(
     "Period", [7, 30, 90, 365, 0], index=4, format_func=lambda d: "all time" if d == 0 else f"last {d} days"
 )
 filters = {"role": None if role == "any" else role, "kind": None if kind == "any" else kind,
+           "question_text": None if question == "any" else question,
            "since": datetime.combine(datetime.now().date() - timedelta(days=days), time.min) if days else None}  # fmt: skip
 
-rows = store.sessions(limit=500, **filters)
-if not rows:
+total = store.count_sessions(**filters)
+if not total:
     st.info("No sessions match. Practise in the Arena and your progress shows up here.")
     st.stop()
 
-summary = store.summary("overall", **filters)
-m1, m2, m3 = st.columns(3)
-m1.metric("Sessions analysed", summary["count"])
-m2.metric("Average overall", fmt_score(summary["average"]))
-m3.metric("Best overall", fmt_score(summary["best"]))
-
 trend = store.trends(list(SCORE_NAMES), **filters)
+overall = [v for _, _, n, v in trend if n == "overall"]
+m1, m2, m3 = st.columns(3)
+m1.metric("Sessions analysed", len(overall))
+m2.metric("Average overall", fmt_score(sum(overall) / len(overall) if overall else None))
+m3.metric("Best overall", fmt_score(max(overall) if overall else None))
+
 if trend:
+    daily = len(overall) > DAILY_ABOVE
     fig = go.Figure()
     for name in SCORE_NAMES:
         points = [(t, v) for _, t, n, v in trend if n == name]
-        if points:
-            fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers", name=name)
+        if not points:
+            continue
+        if daily:  # thousands of markers say nothing and make the page slow: one point per day
+            by_day: dict[datetime, list[float]] = defaultdict(list)
+            for t, v in points:
+                by_day[datetime.combine(t.date(), time(12))].append(v)
+            points = [(d, sum(vs) / len(vs)) for d, vs in sorted(by_day.items())]
+        fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers", name=name)
     fig.update_layout(height=340, yaxis={"range": [0, 100], "title": "score"}, margin={"t": 20, "b": 20})
     times = sorted({t for _, t, _, _ in trend})
     if times[-1] - times[0] < timedelta(hours=1):  # one session: plotly would zoom to milliseconds
         fig.update_xaxes(range=[times[0] - timedelta(hours=12), times[-1] + timedelta(hours=12)])
-    fig.update_xaxes(tickformat="%d %b\n%H:%M")
-    st.plotly_chart(fig, use_container_width=True)
+    fig.update_xaxes(tickformat="%d %b" if daily else "%d %b\n%H:%M")
+    st.plotly_chart(fig, width="stretch")
+    if daily:
+        st.caption(f"{len(overall)} sessions: each point is one day's average.")
 
 st.subheader("Sessions")
+pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, step=1) if pages > 1 else 1
+rows = store.sessions(limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE, **filters)
+st.caption(
+    f"Sessions {(int(page) - 1) * PAGE_SIZE + 1}–{(int(page) - 1) * PAGE_SIZE + len(rows)} of {total}, newest first."
+)
 for r in rows:
     a, b, c, d = st.columns([3, 6, 1, 1])
     a.write(f"{r.created_at:%Y-%m-%d %H:%M} · {r.status}")

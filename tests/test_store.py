@@ -134,3 +134,18 @@ def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "dir.duckdb").mkdir()
     with pytest.raises(StoreError, match="could not be opened"):
         Store(tmp_path / "dir.duckdb")
+
+
+def test_history_pages_counts_and_question_filter(tmp_path: Path) -> None:
+    other = Question(text="Explain a hash map.", key_points=["buckets"], kind="technical", role="backend", id="tec-y")
+    store = Store(tmp_path / "coach.duckdb")
+    ids = [save(store, tmp_path, Q if i % 3 else other, float(i)) for i in range(12)]
+    newest_first = list(reversed(ids))
+    pages = [store.sessions(limit=5, offset=o) for o in (0, 5, 10)]
+    assert [len(p) for p in pages] == [5, 5, 2]
+    assert [r.id for p in pages for r in p] == newest_first  # pages do not overlap or skip
+    assert store.count_sessions() == 12
+    assert store.count_sessions(question_text=other.text) == 4
+    assert store.practised_questions() == [(Q.text, 8), (other.text, 4)]
+    values = [v for _, _, _, v in store.trends(["overall"], question_text=other.text)]
+    assert values == [0.0, 3.0, 6.0, 9.0]
