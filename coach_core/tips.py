@@ -70,7 +70,8 @@ def build_tips(
         total = len(m.coverage.matched) + len(m.coverage.missed)
         if m.coverage.missed:
             miss = min(m.coverage.missed, key=lambda k: k.similarity)
-            tips.append(Tip(4 + len(m.coverage.missed), f"You covered {len(m.coverage.matched)} of {total} key points. "
+            tips.append(Tip(4 + len(m.coverage.missed), f"You clearly covered {len(m.coverage.matched)} of {total} key "
+                f"points (coverage {m.coverage.score:.0%}, partly touched points count in part). "
                 f"Missing: '{_quote(miss.key_point)}'. Add a sentence on it."))  # fmt: skip
         else:
             good.append(Tip(1.5, f"You covered all {total} key points."))
