@@ -110,7 +110,8 @@ def run(durations: list[float], *, video: bool = True, speed: float = 1.0, work:
     """Record each answer live and time the report after Stop. One dict per answer length.
 
     Keys: duration_s, after_stop_s (Stop → report stored), live_used, chunks, tail_s (Stop → last
-    chunk transcribed), behind_s (audio not yet transcribed at Stop), face_frames, feed_s, peak_rss_mb.
+    chunk transcribed), behind_s (audio not yet transcribed at Stop), face_frames_pending_at_stop,
+    content_s (MiniLM coverage and STAR after Stop), face_frames, feed_s, peak_rss_mb.
     """
     results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
@@ -141,6 +142,8 @@ def run(durations: list[float], *, video: bool = True, speed: float = 1.0, work:
                         "chunks": int(report.timings.get("live_chunks", 0)),
                         "tail_s": report.timings.get("live_tail"),
                         "behind_s": round(at_stop.audio_s - at_stop.transcribed_s, 1),
+                        "face_frames_pending_at_stop": at_stop.face_pending,
+                        "content_s": report.timings.get("content"),
                         "face_frames": report.face.frames_analysed if report.face else 0,
                         "feed_s": round(feed_s, 1),
                         "peak_rss_mb": round(peak_rss_mb()),

@@ -67,6 +67,7 @@ class LiveProgress:
     fillers: int = 0
     wpm: float | None = None  # pace over the last PACE_WINDOW_S transcribed seconds
     face_frames: int = 0
+    face_pending: int = 0  # sampled frames waiting for the face worker
     face_visible: bool | None = None  # the latest analysed frame
     eye_contact: bool | None = None
 
@@ -296,6 +297,7 @@ class LiveAnalyser:
             snap = LiveProgress(**vars(self._progress))
             snap.audio_s = self._received_s
             snap.face_frames = len(self._face_frames)
+            snap.face_pending = self._face_queue.qsize()
             return snap
 
     @property
