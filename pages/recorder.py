@@ -61,6 +61,9 @@ class LiveState:
         return analyser.progress() if analyser is not None else None
 
 
+RAW_AUDIO = {"echoCancellation": False, "noiseSuppression": False, "autoGainControl": False}
+
+
 def live_recorder(use_camera: bool) -> Path | None:
     """Show the live recorder; returns the recording's path once the person presses Stop."""
     import av
@@ -95,7 +98,9 @@ def live_recorder(use_camera: bool) -> Path | None:
         key=f"arena-live-{'av' if use_camera else 'audio'}",
         mode=WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": json.loads(cfg.ice_servers or "[]")},
-        media_stream_constraints={"video": use_camera, "audio": True},
+        # The browser's voice processing (noise suppression, auto gain, echo cancellation) erases
+        # fillers and flattens loudness: the analysis wants the voice as it is.
+        media_stream_constraints={"video": use_camera, "audio": RAW_AUDIO},
         in_recorder_factory=lambda: FileRecorder(path),
         sendback_audio=False,  # the preview must not play the person's own voice back to them
         sink_audio_track=state["live_audio_sink"],
