@@ -253,8 +253,9 @@ class QueueJobManager:
         self._archive_after_analysis(session_id)
 
     def _fail(self, job_id: str, session_id: str, reason: str) -> None:
-        self.store.update_job(job_id, status="failed", error=reason)
+        # The session first: whoever sees the job as failed must also find the session failed.
         self.store.set_status(session_id, "failed", reason)
+        self.store.update_job(job_id, status="failed", error=reason)
 
     # S3 ----------------------------------------------------------------------------------------
     def _archive_recording(self, session_id: str) -> str | None:
