@@ -84,7 +84,28 @@ def mark_interrupted(store: Store, jobs: list[dict[str, Any]]) -> list[str]:
     return lost
 
 
-class JobManager:
+class StoredJobs:
+    """What both backends share: job state lives in the store, a retry is a new submission."""
+
+    store: Store
+
+    def submit(self, session_id: str) -> str:
+        raise NotImplementedError
+
+    def status(self, job_id: str) -> dict[str, Any]:
+        job = self.store.job(job_id)
+        if job is None:
+            raise JobError(f"No job with id {job_id}.")
+        return job
+
+    def retry(self, job_id: str) -> str:
+        job = self.status(job_id)
+        if job["status"] in ACTIVE:
+            raise JobError("The job is still running.")
+        return self.submit(job["session_id"])
+
+
+class JobManager(StoredJobs):
     """Runs analyses in the background on ``settings.workers`` threads."""
 
     def __init__(self, store: Store, settings: Settings, workers: int | None = None) -> None:
@@ -135,18 +156,6 @@ class JobManager:
             self.store.update_job(job_id, status="failed", error=f"{type(exc).__name__}: {exc}")
         else:
             self.store.update_job(job_id, status="finished", step="done", progress=1.0)
-
-    def status(self, job_id: str) -> dict[str, Any]:
-        job = self.store.job(job_id)
-        if job is None:
-            raise JobError(f"No job with id {job_id}.")
-        return job
-
-    def retry(self, job_id: str) -> str:
-        job = self.status(job_id)
-        if job["status"] in ACTIVE:
-            raise JobError("The job is still running.")
-        return self.submit(job["session_id"])
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a queued job; a running analysis finishes its current run."""

@@ -27,7 +27,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from .config import Settings
-from .jobs import ACTIVE, JobError, QueueUnavailable, mark_interrupted
+from .jobs import ACTIVE, JobError, QueueUnavailable, StoredJobs, mark_interrupted
 from .schema import Report
 from .store import Store
 from .worker import JOB_FUNCTION, QUEUE_NAME, build_payload, redis_connection, safe_url
@@ -42,7 +42,7 @@ JOB_LOST = "The job queue no longer knows this job (Redis was restarted or its d
 _WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.CREATED)
 
 
-class QueueJobManager:
+class QueueJobManager(StoredJobs):
     """Same interface as the embedded ``JobManager``; the analyses run on RQ workers."""
 
     def __init__(self, store: Store, settings: Settings, *, poll_s: float = 0.5) -> None:
@@ -117,18 +117,6 @@ class QueueJobManager:
         except RedisError as exc:
             reason = f"{self._unreachable(exc)} The recording is saved: retry when the queue is back."
             self._fail(job_id, session_id, reason)
-
-    def status(self, job_id: str) -> dict[str, Any]:
-        job = self.store.job(job_id)
-        if job is None:
-            raise JobError(f"No job with id {job_id}.")
-        return job
-
-    def retry(self, job_id: str) -> str:
-        job = self.status(job_id)
-        if job["status"] in ACTIVE:
-            raise JobError("The job is still running.")
-        return self.submit(job["session_id"])
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a queued job; one a worker has started finishes its current run."""
