@@ -154,22 +154,29 @@ def _write_pdf(report: Report, out: str, settings: Settings) -> None:
     print(f"PDF report written to {out}", file=sys.stderr)
 
 
+def _analysed_report(settings: Settings, session_id: str, purpose: str = "") -> dict:
+    """The stored report of a session; a CliError saying why when there is none."""
+    store = _open_store(settings)
+    try:
+        row = store.session(session_id)
+        data = store.report_dict(session_id)
+    finally:
+        store.close()
+    if row is None:
+        raise CliError(f"No session with id {session_id}.")
+    if data is None:
+        reason = f": {row.error}" if row.error else ""
+        what = f"no analysis {purpose}".rstrip()
+        raise CliError(f"Session {session_id} has {what} (status {row.status}{reason}).")
+    return data
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from .pdf import write_session_pdf
 
     if args.pdf:
         _check_pdf_target(args.pdf, settings)
-    store = _open_store(settings)
-    try:
-        row = store.session(args.session_id)
-        report = store.report(args.session_id)
-    finally:
-        store.close()
-    if row is None:
-        raise CliError(f"No session with id {args.session_id}.")
-    if report is None:
-        reason = f": {row.error}" if row.error else ""
-        raise CliError(f"Session {args.session_id} has no analysis to report (status {row.status}{reason}).")
+    report = Report.from_dict(_analysed_report(settings, args.session_id, "to report"))
     if args.pdf:
         _write_pdf(report, args.pdf, settings)
     else:
@@ -206,17 +213,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    store = _open_store(settings)
-    try:
-        row = store.session(args.session_id)
-        data = store.report_dict(args.session_id)
-    finally:
-        store.close()
-    if row is None:
-        raise CliError(f"No session with id {args.session_id}.")
-    if data is None:
-        reason = f": {row.error}" if row.error else ""
-        raise CliError(f"Session {args.session_id} has no analysis (status {row.status}{reason}).")
+    data = _analysed_report(settings, args.session_id)
     if args.json:
         _write_json(data, args.json)
     _print_summary(Report.from_dict(data))
