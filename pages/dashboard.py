@@ -129,7 +129,9 @@ st.subheader("Transcript")
 st.html(transcript_html(report))
 st.caption("Red: fillers · yellow: hedges · blue: long pauses.")
 
-with st.expander("Replay with metrics in step", icon=":material/play_circle:", expanded=False):
+# The player carries the recording and plotly.js (several MB): build and send it only on request,
+# not on every rerun of the page.
+if st.toggle("▶ Replay with metrics in step", key=f"replay-{row.id}"):
     path = Path(row.recording_path or "")
     player = replay_html(report, path, bool(row.has_video)) if row.recording_path else None
     if player is None:
