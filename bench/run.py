@@ -47,7 +47,7 @@ from coach_core.media import decode_audio  # noqa: E402
 from coach_core.schema import Report  # noqa: E402
 from coach_core.sessions import analyse_session, save_recording  # noqa: E402
 from coach_core.store import Store  # noqa: E402
-from coach_core.transcribe import FILLER_PROMPT, speech_spans  # noqa: E402
+from coach_core.transcribe import FILLER_PROMPT, decode_options, speech_spans  # noqa: E402
 
 TARGET_OVERHEAD = 1.3
 TARGET_VIDEO_RATIO = 0.15  # for a 2-minute answer with video
@@ -130,16 +130,7 @@ def bare_whisper(path: Path, settings: Settings) -> tuple[float, int]:
     """faster-whisper alone on the file, same model and decode settings as coach_core/transcribe.py."""
     model = engines.whisper(settings)
     t = time.perf_counter()
-    segments, _ = model.transcribe(
-        str(path),
-        language="en" if model.model.is_multilingual is False else None,
-        beam_size=settings.whisper_beam_size,
-        word_timestamps=True,
-        vad_filter=True,
-        initial_prompt=FILLER_PROMPT,
-        condition_on_previous_text=True,
-        temperature=0.0,
-    )
+    segments, _ = model.transcribe(str(path), **decode_options(model, settings, FILLER_PROMPT))
     words = sum(len(s.words or []) for s in segments)  # a generator: decoding happens here
     return time.perf_counter() - t, words
 

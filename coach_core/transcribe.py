@@ -84,23 +84,27 @@ def _speech_covered(words: list[Word], spans: list[tuple[float, float]]) -> floa
     return covered / total
 
 
+def decode_options(model: Any, settings: Settings, prompt: str | None) -> dict[str, Any]:
+    """faster-whisper's transcribe() options used for every answer (the benchmark's baseline uses them too)."""
+    return {
+        "language": "en" if model.model.is_multilingual is False else None,
+        "beam_size": settings.whisper_beam_size,
+        "word_timestamps": True,
+        "vad_filter": True,
+        "initial_prompt": prompt,
+        # Whisper's default: with False, tiny.en returned an empty first 30 s window on fast speech.
+        "condition_on_previous_text": True,
+        # Greedy/beam decoding only, no sampling fallback: the fallback made tiny.en drop whole
+        # windows of fast speech at random; at 0.0 the result is the same on every run.
+        "temperature": 0.0,
+    }
+
+
 def _decode(
     model: Any, samples: np.ndarray, settings: Settings, prompt: str | None, duration: float,
     progress: ProgressFn | None,
 ) -> tuple[list[Word], list[str], str]:  # fmt: skip
-    segments, info = model.transcribe(
-        samples,
-        language="en" if model.model.is_multilingual is False else None,
-        beam_size=settings.whisper_beam_size,
-        word_timestamps=True,
-        vad_filter=True,
-        initial_prompt=prompt,
-        # Whisper's default: with False, tiny.en returned an empty first 30 s window on fast speech.
-        condition_on_previous_text=True,
-        # Greedy/beam decoding only, no sampling fallback: the fallback made tiny.en drop whole
-        # windows of fast speech at random; at 0.0 the result is the same on every run.
-        temperature=0.0,
-    )
+    segments, info = model.transcribe(samples, **decode_options(model, settings, prompt))
     words: list[Word] = []
     texts: list[str] = []
     for segment in segments:  # a generator: decoding happens while we iterate
