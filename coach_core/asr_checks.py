@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .schema import Word
 
@@ -48,6 +48,7 @@ def _norm(word: str) -> str:
 class LoopCheck:
     words: list[Word]  # the words with loops collapsed to their first occurrence
     dropped: int  # words removed as part of a loop
+    loops: list[tuple[float, float]] = field(default_factory=list)  # (start, end) s of each collapsed loop
 
 
 def _is_loop(run: Sequence[Word], n: int, repeats: int) -> bool:
@@ -66,6 +67,7 @@ def collapse_loops(words: Sequence[Word]) -> LoopCheck:
     keys = [_norm(w.word) for w in words]
     kept: list[Word] = []
     dropped = 0
+    loops: list[tuple[float, float]] = []
     i = 0
     while i < len(words):
         best: tuple[int, int] | None = None  # (n, repeats) covering the most words
@@ -86,11 +88,12 @@ def collapse_loops(words: Sequence[Word]) -> LoopCheck:
                 first = [w for w in words[i : i + n] if w.end - w.start >= MIN_WORD_S]
                 kept.extend(first)
                 dropped += n * repeats - len(first)
+                loops.append((run[0].start, run[-1].end))
                 i += n * repeats
                 continue
         kept.append(words[i])
         i += 1
-    return LoopCheck(words=kept, dropped=dropped)
+    return LoopCheck(words=kept, dropped=dropped, loops=loops)
 
 
 def words_per_speech_second(words: Sequence[Word], speech_s: float) -> float:

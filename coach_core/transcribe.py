@@ -57,6 +57,12 @@ _NON_WORD = re.compile(r"[^\w']+")
 SILENT_BELOW_PEAK_DB = 30.0
 SILENT_FLOOR_DBFS = -55.0
 LOOP_RETRY_WORDS = 5  # words dropped as repetition loops that trigger a second decode
+# The second decode covers only the stretches in trouble (a loop, voice without words), unless
+# they add up to this share of the audio: then the whole stretch is decoded again, as before.
+RETRY_WHOLE_SHARE = 0.5
+RETRY_PAD_S = 1.0  # a re-decoded window reaches this far beyond the trouble ...
+RETRY_JOIN_S = 3.0  # ... windows closer than this are decoded as one ...
+RETRY_SNAP_S = 3.0  # ... or to a pause / gap between words this much further out
 
 
 def speech_spans(samples: np.ndarray) -> list[tuple[float, float]]:
@@ -67,21 +73,59 @@ def speech_spans(samples: np.ndarray) -> list[tuple[float, float]]:
     return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in spans]
 
 
-def _speech_covered(words: list[Word], spans: list[tuple[float, float]]) -> float:
-    """Share of voice-active seconds that fall within a second of some recognised word."""
-    total = sum(b - a for a, b in spans)
-    if total <= 0:
-        return 1.0
-    covered = 0.0
+def _uncovered(words: list[Word], spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Voice-active stretches (in 0.5 s steps) with no recognised word within a second of them."""
+    gaps: list[tuple[float, float]] = []
     for a, b in spans:
         t = a
         while t < b:
             step = min(0.5, b - t)
             mid = t + step / 2
-            if any(w.start - 1.0 <= mid <= w.end + 1.0 for w in words):
-                covered += step
+            if not any(w.start - 1.0 <= mid <= w.end + 1.0 for w in words):
+                if gaps and abs(gaps[-1][1] - t) < 1e-6:
+                    gaps[-1] = (gaps[-1][0], t + step)
+                else:
+                    gaps.append((t, t + step))
             t += step
-    return covered / total
+    return gaps
+
+
+def _speech_covered(words: list[Word], spans: list[tuple[float, float]]) -> float:
+    """Share of voice-active seconds that fall within a second of some recognised word."""
+    total = sum(b - a for a, b in spans)
+    if total <= 0:
+        return 1.0
+    return 1.0 - sum(b - a for a, b in _uncovered(words, spans)) / total
+
+
+def retry_windows(check: LoopCheck, spans: list[tuple[float, float]], duration: float) -> list[tuple[float, float]]:
+    """The stretches worth decoding again: each loop and each voiced stretch without words, widened.
+
+    Each edge goes to the nearest pause (a voiced span's edge) within ``RETRY_PAD_S + RETRY_SNAP_S``
+    of the trouble; without one it is padded by ``RETRY_PAD_S`` and moved out to the nearest gap
+    between recognised words within ``RETRY_SNAP_S``, so no word is cut in two. Windows closer
+    than ``RETRY_JOIN_S`` are joined.
+    """
+    starts = sorted(a for a, _ in spans)
+    ends = sorted(b for _, b in spans)
+    words = check.words
+    windows: list[tuple[float, float]] = []
+    for t0, t1 in sorted(check.loops + _uncovered(words, spans)):
+        # The nearest pause around the trouble (a voiced span starts or ends there) ...
+        pause = [s for s in starts if t0 - RETRY_PAD_S - RETRY_SNAP_S <= s <= t0]
+        # ... else the padded edge, moved to the nearest gap between recognised words.
+        a = t0 - RETRY_PAD_S
+        gap = [w.end for w in words if a - RETRY_SNAP_S <= w.end <= a]
+        a = max(0.0, pause[-1] if pause else gap[-1] if gap else a)
+        pause = [e for e in ends if t1 <= e <= t1 + RETRY_PAD_S + RETRY_SNAP_S]
+        b = t1 + RETRY_PAD_S
+        gap = [w.start for w in words if b <= w.start <= b + RETRY_SNAP_S]
+        b = min(duration, pause[0] if pause else gap[0] if gap else b)
+        if windows and a - windows[-1][1] < RETRY_JOIN_S:
+            windows[-1] = (min(windows[-1][0], a), max(windows[-1][1], b))
+        else:
+            windows.append((a, b))
+    return windows
 
 
 def decode_options(model: Any, settings: Settings, prompt: str | None) -> dict[str, Any]:
@@ -192,6 +236,31 @@ def _heard(words: list[Word], texts: list[str], samples: np.ndarray) -> tuple[li
     return kept, [" ".join(w.word for w in kept)]
 
 
+def redecode_windows(
+    model: Any, samples: np.ndarray, settings: Settings, context: str, windows: list[tuple[float, float]],
+    first: list[Word],
+) -> LoopCheck:  # fmt: skip
+    """Decode each window again without the filler prompt; the first decode's words stand elsewhere."""
+    retried: list[Word] = []
+    loops: list[tuple[float, float]] = []
+    dropped = 0
+    for a, b in windows:
+        piece = samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)]
+        words, texts, _ = _decode(model, piece, settings, context or None, b - a, None)
+        words, _ = _heard(words, texts, piece)
+        check = collapse_loops(_shift(words, a))
+        retried += check.words
+        loops += check.loops
+        dropped += check.dropped
+
+    def outside(w: Word) -> bool:
+        mid = (w.start + w.end) / 2
+        return not any(a <= mid < b for a, b in windows)
+
+    merged = sorted([w for w in first if outside(w)] + retried, key=lambda w: w.start)
+    return LoopCheck(words=merged, dropped=dropped, loops=loops)
+
+
 def transcribe_chunk(
     samples: np.ndarray,
     settings: Settings | None = None,
@@ -233,9 +302,15 @@ def transcribe_chunk(
         # The model looped or skipped part of the answer (seen on fast speech and on other
         # languages). Without the filler prompt it often keeps more words; fillers may then be
         # under-counted, so keep whichever run heard more real words.
-        retry_words, retry_texts, retry_language = _decode(model, samples, settings, context or None, duration, None)
-        retry_words, retry_texts = _heard(retry_words, retry_texts, samples)
-        second = collapse_loops(retry_words)
+        windows = retry_windows(checked, spans, duration)
+        if sum(b - a for a, b in windows) >= RETRY_WHOLE_SHARE * duration:
+            retry = _decode(model, samples, settings, context or None, duration, None)
+            retry_words, retry_texts, retry_language = retry
+            retry_words, retry_texts = _heard(retry_words, retry_texts, samples)
+            second = collapse_loops(retry_words)
+        else:  # only the windows in trouble: the rest of the first decode stands
+            second = redecode_windows(model, samples, settings, context, windows, checked.words)
+            retry_texts, retry_language = [" ".join(w.word for w in second.words)], language
         if len(second.words) > len(checked.words):
             chosen, texts, language = second, retry_texts, retry_language
     if chosen.dropped:

@@ -1,0 +1,90 @@
+"""The second decode covers only the stretches where the first one looped or heard no words.
+
+A long answer with one loop used to be decoded twice in full; now only the troubled windows are
+decoded again and the first decode stands elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from media_factory import concat_audio, speak
+
+from coach_core.asr_checks import LoopCheck
+from coach_core.config import Settings
+from coach_core.engines import whisper
+from coach_core.media import decode_audio
+from coach_core.schema import Word
+from coach_core.transcribe import (
+    FILLER_PROMPT,
+    RETRY_WHOLE_SHARE,
+    _decode,
+    redecode_windows,
+    retry_windows,
+    speech_spans,
+)
+
+
+def words_at(start: float, end: float, step: float = 0.4) -> list[Word]:
+    out, t = [], start
+    while t + 0.3 <= end:
+        out.append(Word(word=f"w{t:.1f}", start=t, end=t + 0.3, probability=0.9))
+        t += step
+    return out
+
+
+def test_window_reaches_from_the_loop_over_the_speech_lost_after_it() -> None:
+    # Words until 10 s, a loop squeezed at 10 s, then voice with no words until 16 s, words again later.
+    words = words_at(0.0, 10.0) + words_at(30.0, 40.0)
+    check = LoopCheck(words=words, dropped=20, loops=[(9.8, 10.0)])
+    spans = [(0.0, 10.3), (10.8, 16.0), (30.0, 40.0)]
+    windows = retry_windows(check, spans, duration=40.0)
+    assert len(windows) == 1
+    a, b = windows[0]
+    assert a <= 9.8 and b >= 16.0  # the loop and the whole voiced stretch after it
+    assert b < 30.0  # the well-heard part after the silence is left alone
+
+
+def test_trouble_far_apart_gives_separate_windows_widened_to_pauses() -> None:
+    words = words_at(0.0, 60.0)
+    check = LoopCheck(words=words, dropped=6, loops=[(5.0, 5.2), (50.0, 50.1)])
+    spans = [(0.0, 3.0), (3.5, 8.0), (8.5, 20.0), (20.5, 48.5), (49.0, 52.0), (52.5, 60.0)]
+    windows = retry_windows(check, spans, duration=60.0)
+    assert windows == [(3.5, 8.0), (49.0, 52.0)]  # each loop's voiced span: cuts fall in pauses
+    assert sum(b - a for a, b in windows) < RETRY_WHOLE_SHARE * 60.0
+
+
+def test_only_the_window_is_decoded_again_and_the_rest_stands(tmp_path: Path) -> None:
+    """Real model: the first decode's words of the middle sentence are removed (as if skipped);
+    decoding only that window brings them back, and the words around it are the first decode's."""
+    parts = [
+        speak("First I would put a cache in front of the database to serve the hot reads.", tmp_path / "a.wav"),
+        speak("Two years ago our nightly payments import kept failing before the quarter closed.", tmp_path / "b.wav"),
+        speak("Then I would measure the latency before and after each change.", tmp_path / "c.wav"),
+    ]
+    audio = concat_audio(parts, tmp_path / "answer.wav", silence_s=1.2)
+    samples = decode_audio(audio).samples
+    settings = Settings(data_dir=tmp_path / "data")
+    model = whisper(settings)
+    duration = len(samples) / 16000
+    first, _, _ = _decode(model, samples, settings, FILLER_PROMPT, duration, None)
+    spans = speech_spans(samples)
+    assert len(spans) == 3, spans
+    middle = spans[1]
+    skipped = [w for w in first if not (middle[0] <= (w.start + w.end) / 2 < middle[1])]
+    lost = {w.word.strip(".,").lower() for w in first} - {w.word.strip(".,").lower() for w in skipped}
+    assert {"nightly", "import", "failing"} <= lost
+
+    windows = retry_windows(LoopCheck(words=skipped, dropped=0), spans, duration)
+    assert len(windows) == 1 and windows[0][0] <= middle[0] and windows[0][1] >= middle[1]
+    assert windows[0][0] > spans[0][0] and windows[0][1] < spans[2][1]  # the other sentences are not re-decoded
+
+    merged = redecode_windows(model, samples, settings, "", windows, skipped)
+    heard = {w.word.strip(".,").lower() for w in merged.words}
+    assert {"nightly", "import", "failing"} <= heard
+    a, b = windows[0]
+    outside = [w for w in merged.words if not (a <= (w.start + w.end) / 2 < b)]
+    assert outside == [w for w in skipped if not (a <= (w.start + w.end) / 2 < b)]
+    assert [w.start for w in merged.words] == sorted(w.start for w in merged.words)
+    inside = [w for w in merged.words if a <= (w.start + w.end) / 2 < b]
+    assert inside and all(middle[0] - 0.5 <= w.start <= middle[1] + 0.5 for w in inside)  # times in the answer
