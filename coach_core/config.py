@@ -47,6 +47,7 @@ class Settings:
     whisper_model: str = "bundled"
     whisper_compute_type: str = "int8"
     whisper_threads: int = 1
+    whisper_workers: int = 2  # transcriptions that can run at once (one model replica each)
     whisper_beam_size: int = 5
     max_upload_mb: int = 500
     max_duration_s: float = 600.0
@@ -102,6 +103,7 @@ def load_settings() -> Settings:
         whisper_model=_env("COACH_WHISPER_MODEL", "bundled"),
         whisper_compute_type=_env("COACH_WHISPER_COMPUTE_TYPE", "int8"),
         whisper_threads=_env_int("COACH_WHISPER_THREADS", 1),
+        whisper_workers=max(1, _env_int("COACH_WHISPER_WORKERS", 2)),
         whisper_beam_size=_env_int("COACH_WHISPER_BEAM_SIZE", 5),
         max_upload_mb=_env_int("COACH_MAX_UPLOAD_MB", 500),
         max_duration_s=_env_float("COACH_MAX_DURATION_S", 600.0),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
 
 from .engines import embedder
-from .schema import Coverage, KeyPointMatch
-from .text_metrics import Sentence, strip_fillers
+from .schema import Coverage, KeyPointMatch, Word
+from .text_metrics import Sentence, split_sentences, strip_fillers
 
 # all-MiniLM-L6-v2 cosine, measured on spoken answers transcribed by tiny.en (docs/scoring.md):
 # a key point said in other words scores 0.33-0.77 (ASR errors pull it down), a different point on
@@ -18,14 +20,37 @@ MATCH_THRESHOLD = 0.4
 UNRELATED_BELOW = 0.15
 
 
+CACHE_SIZE = 4096  # embeddings kept per process (1.5 kB each): key points, and a live answer's sentences
+_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
 def embed(texts: Sequence[str]) -> np.ndarray:
-    """Unit-length MiniLM embeddings, one row per text."""
+    """Unit-length MiniLM embeddings, one row per text (texts seen recently come from a cache)."""
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    return np.asarray(
-        embedder().encode(list(texts), normalize_embeddings=True, show_progress_bar=False),
-        dtype=np.float32,
-    )
+    with _cache_lock:
+        known = {t: _cache[t] for t in texts if t in _cache}
+        for t in known:
+            _cache.move_to_end(t)
+    missing = list(dict.fromkeys(t for t in texts if t not in known))
+    if missing:
+        vectors = np.asarray(
+            embedder().encode(missing, normalize_embeddings=True, show_progress_bar=False), dtype=np.float32
+        )
+        with _cache_lock:
+            for t, v in zip(missing, vectors, strict=True):
+                _cache[t] = known[t] = v
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return np.stack([known[t] for t in texts])
+
+
+def embed_ahead(words: Sequence[Word]) -> None:
+    """Embed the sentences of a transcript so far (a live answer while it is spoken), so the
+    content steps after Stop find most of them already done."""
+    clean = [strip_fillers(u.text) for u in matching_units(split_sentences(words))]
+    embed([c for c in clean if c])
 
 
 def matching_units(sentences: Sequence[Sentence]) -> list[Sentence]:

@@ -52,7 +52,7 @@ def whisper(settings: Settings | None = None) -> Any:
     """faster-whisper model: the bundled tiny.en unless COACH_WHISPER_MODEL names another."""
     settings = settings or load_settings()
     name = settings.whisper_model
-    key = f"{name}|{settings.whisper_compute_type}|{settings.whisper_threads}"
+    key = f"{name}|{settings.whisper_compute_type}|{settings.whisper_threads}|{settings.whisper_workers}"
 
     def load() -> Any:
         from faster_whisper import WhisperModel
@@ -64,6 +64,7 @@ def whisper(settings: Settings | None = None) -> Any:
                 device="cpu",
                 compute_type=settings.whisper_compute_type,
                 cpu_threads=settings.whisper_threads,
+                num_workers=settings.whisper_workers,
             )
         except Exception as exc:
             raise ModelUnavailable(f"Whisper model '{name}' could not be loaded: {exc}") from exc
@@ -109,3 +110,6 @@ def warm_up(settings: Settings | None = None) -> None:
     """Load every model now (the app calls this in a background thread at start)."""
     whisper(settings)
     embedder().encode(["warm up"], show_progress_bar=False)
+    from .star import prototype_vectors  # the STAR reference sentences, embedded once
+
+    prototype_vectors()

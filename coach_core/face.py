@@ -159,7 +159,12 @@ class FaceTracker:
 
 
 def _mean(shapes: dict[str, float], names: tuple[str, ...]) -> float:
-    return float(np.mean([shapes.get(n, 0.0) for n in names]))
+    # Plain Python: called for every frame and proxy (tens of thousands of times in a 5-min answer).
+    return sum(shapes.get(n, 0.0) for n in names) / len(names)
+
+
+def _clip(x: float, lo: float, hi: float) -> float:
+    return float(min(max(x, lo), hi))
 
 
 def gaze_offset(shapes: dict[str, float]) -> float:
@@ -188,19 +193,17 @@ def valence_proxy(shapes: dict[str, float]) -> float:
     smile = _mean(shapes, AU_PROXIES["AU12 lip corner puller"])
     frown = _mean(shapes, AU_PROXIES["AU15 lip corner depressor"])
     brow = _mean(shapes, AU_PROXIES["AU4 brow lowerer"])
-    return float(np.clip(smile - frown - 0.5 * brow, -1, 1))
+    return _clip(smile - frown - 0.5 * brow, -1.0, 1.0)
 
 
 def arousal_proxy(shapes: dict[str, float]) -> float:
     """Eye widening, brow raising and mouth opening, in [0, 1]."""
-    return float(
-        np.clip(
-            0.4 * _mean(shapes, ("eyeWideLeft", "eyeWideRight"))
-            + 0.3 * _mean(shapes, ("browInnerUp", "browOuterUpLeft", "browOuterUpRight"))
-            + 0.3 * shapes.get("jawOpen", 0.0),
-            0,
-            1,
-        )
+    return _clip(
+        0.4 * _mean(shapes, ("eyeWideLeft", "eyeWideRight"))
+        + 0.3 * _mean(shapes, ("browInnerUp", "browOuterUpLeft", "browOuterUpRight"))
+        + 0.3 * shapes.get("jawOpen", 0.0),
+        0.0,
+        1.0,
     )
 
 
@@ -214,7 +217,7 @@ def _per_second(frames: list[FaceFrame], duration: float, value: Callable[[FaceF
             buckets[s].append(v)
     return Series(
         t=[s + 0.5 for s in range(seconds)],
-        values=[float(np.mean(b)) if b else None for b in buckets],
+        values=[sum(b) / len(b) if b else None for b in buckets],
     )
 
 

@@ -21,25 +21,34 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .config import Settings, load_settings
+from .coverage import embed_ahead
 from .face import MAX_WIDTH, FaceFrame, FaceTracker, summarise
 from .media import SAMPLE_RATE, MediaError
-from .schema import MediaInfo, Question, Report
+from .schema import MediaInfo, Question, Report, Word
 from .text_metrics import speech_metrics
 from .transcribe import ChunkTranscript, assemble_transcript, transcribe_chunk
 from .voice import FRAME_S, VoiceFeatures, acoustic_features, merge_features
 
 log = logging.getLogger(__name__)
 
-MIN_CHUNK_S = 8.0  # a chunk is cut at the first pause after this much audio ...
-MAX_CHUNK_S = 20.0  # ... or at its quietest moment once it is this long (the tail at Stop is never longer)
+# Whisper's cost per call is about 1.3 s plus 0.1 s per second of audio (tiny.en, one thread; its
+# window is padded to 30 s), so chunks are not made shorter than this; the cap bounds what is left
+# to transcribe at Stop.
+MIN_CHUNK_S = 5.0  # a chunk is cut at the first pause after this much audio ...
+MAX_CHUNK_S = 12.0  # ... or at its quietest moment once it is this long (the tail at Stop is never longer)
+# While the person speaks one chunk is transcribed at a time (the other core follows the face and
+# the recording); at Stop, the rest is transcribed alongside the chunk still in progress.
+ASR_THREADS = 2
 LONG_PAUSE_S = 0.6  # a quiet run this long is a pause between thoughts: the best place to cut
 PAUSE_S = 0.3  # a quiet run this long is a pause between words, safe enough to cut in
+SHORT_PAUSE_WAIT_S = 1.0  # ... once this much speech has followed it without a long pause
 QUIET_BELOW_PEAK_DB = 30.0  # frames this far under the chunk's loud end (95th percentile) are quiet
 QUIET_FLOOR_DBFS = -55.0  # ... and always frames quieter than this
 # Words of the previous chunk added to the prompt as context. On a 2-min espeak answer, 20 words
@@ -93,11 +102,11 @@ def find_cut(samples: np.ndarray, min_s: float = MIN_CHUNK_S, max_s: float = MAX
     """Where to end the next chunk of ``samples`` (a sample index), or None to wait for more audio.
 
     The cut goes in the middle of the first long pause (between thoughts) that starts between
-    ``min_s`` and ``max_s``; when the chunk reaches ``max_s`` without one, in the middle of its
-    longest shorter pause (between words), else at its quietest frame. A cut close to speech makes
-    Whisper hear half a word at the chunk's edge (a phantom "uh"), hence the preference for long
-    pauses. The rule depends on the audio only, not on how fast it arrives. Cuts fall on loudness
-    frames.
+    ``min_s`` and ``max_s``. Without one, in the middle of the longest shorter pause (between words)
+    once ``SHORT_PAUSE_WAIT_S`` of audio has followed it with no long pause, or once the chunk
+    reaches ``max_s``; with no pause at all by then, at its quietest frame. A cut close to speech
+    makes Whisper hear half a word at the chunk's edge (a phantom "uh"), hence pauses. The rule
+    depends on the audio only, not on how fast it arrives. Cuts fall on loudness frames.
     """
     n = len(samples) // _CUT_STEP
     first = int(np.ceil(min_s / FRAME_S))
@@ -117,12 +126,16 @@ def find_cut(samples: np.ndarray, min_s: float = MIN_CHUNK_S, max_s: float = MAX
             start = None
     runs = [r for r in runs if r[0] < last]
     long_pause = next((r for r in runs if r[1] - r[0] >= round(LONG_PAUSE_S / FRAME_S)), None)
+    short = [r for r in runs if r[1] - r[0] >= round(PAUSE_S / FRAME_S)]
+    waited = [r for r in short if r[1] + round(SHORT_PAUSE_WAIT_S / FRAME_S) <= n]
     if long_pause is not None:
         a, b = long_pause
-    elif n < last:
-        return None  # a long pause may still come
-    elif short := [r for r in runs if r[1] - r[0] >= round(PAUSE_S / FRAME_S)]:
+    elif n >= last and short:
         a, b = max(short, key=lambda r: r[1] - r[0])
+    elif waited:
+        a, b = max(waited, key=lambda r: r[1] - r[0])
+    elif n < last:
+        return None  # a pause may still come
     else:
         return (first + int(np.argmin(db[first:last]))) * _CUT_STEP
     return ((a + b) // 2) * _CUT_STEP
@@ -205,7 +218,8 @@ class LiveAnalyser:
         # Written by the audio worker only; read under the lock.
         self._buffer = np.zeros(SAMPLE_RATE * 60, np.float32)
         self._length = 0
-        self._cut = 0
+        self._cut = 0  # audio before this sample is transcribed or being transcribed
+        self._inflight: list[Future] = []  # chunks being transcribed (audio worker only)
         self._chunks: list[ChunkTranscript] = []
         self._voice: list[VoiceFeatures] = []
         self._progress = LiveProgress()
@@ -413,6 +427,7 @@ class LiveAnalyser:
 
     def _audio_worker(self) -> None:
         resample = _Resampler()
+        pool = ThreadPoolExecutor(max_workers=ASR_THREADS, thread_name_prefix="live-asr")
         try:
             while True:
                 with self._lock:
@@ -426,39 +441,72 @@ class LiveAnalyser:
                     self._append(resample.flush())
                 else:
                     self._stop_event.wait(CHECK_EVERY_S)  # gather some audio before looking for a cut
-                while True:  # every complete chunk, oldest first
+                self._reap(wait_all=False)
+                # While recording, one chunk at a time; at Stop every complete chunk and the tail at once.
+                while stopped or not self._inflight:
                     with self._lock:
                         pending = self._buffer[self._cut : self._length]
                     cut = find_cut(pending, self.min_chunk_s, self.max_chunk_s)
                     if cut is None:
                         break
-                    self._process(self._cut, self._cut + cut)
+                    self._submit(pool, self._cut, self._cut + cut)
                 if stopped:
                     if self._length > self._cut:
-                        self._process(self._cut, self._length)
+                        self._submit(pool, self._cut, self._length)
+                    self._reap(wait_all=True)
                     self._finished_at = time.perf_counter()
                     return
         except BaseException as exc:  # reported by finish(); the file is analysed instead
             log.warning("live audio analysis failed: %s", exc, exc_info=True)
             self._error = exc
         finally:
+            pool.shutdown(wait=True, cancel_futures=True)
             self._audio_done.set()
 
-    def _process(self, start: int, end: int) -> None:
+    def _submit(self, pool: ThreadPoolExecutor, start: int, end: int) -> None:
         with self._lock:
             samples = self._buffer[start:end].copy()
             context = _context(self._chunks)
-        offset = start / SAMPLE_RATE
+        self._cut = end
+        log.debug("submit %.1f-%.1f s at %.1f s received", start / SAMPLE_RATE, end / SAMPLE_RATE, self._received_s)
+        self._inflight.append(pool.submit(self._process, samples, start / SAMPLE_RATE, context))
+
+    def _reap(self, *, wait_all: bool) -> None:
+        """Drop finished chunks from the in-flight list (all of them, waiting, when ``wait_all``)."""
+        if wait_all:
+            wait(self._inflight)
+        done = [f for f in self._inflight if f.done()]
+        self._inflight = [f for f in self._inflight if not f.done()]
+        for future in done:
+            future.result()  # a failed chunk fails the live analysis (the file is analysed instead)
+
+    def _process(self, samples: np.ndarray, offset: float, context: str) -> None:
+        started = time.perf_counter()
         part = transcribe_chunk(samples, self.settings, offset_s=offset, context=context)
         features = acoustic_features(samples, offset_s=offset)
+        log.debug(
+            "chunk %.1f-%.1f s: %d words in %.2f s%s", offset, offset + len(samples) / SAMPLE_RATE, len(part.words),
+            time.perf_counter() - started, " (second decode)" if part.second_words is not None else "",
+        )  # fmt: skip
         with self._lock:
             self._chunks.append(part)
             self._voice.append(features)
-            self._cut = end
-            self._update_progress(end / SAMPLE_RATE)
+            self._chunks.sort(key=lambda c: c.offset_s)
+            said = self._update_progress()
+        try:
+            embed_ahead(said)  # the sentences so far, embedded while the person speaks
+        except Exception as exc:  # only a head start: the report embeds whatever is missing
+            log.warning("embedding ahead failed: %s", exc)
 
-    def _update_progress(self, transcribed_s: float) -> None:
-        words = [w for c in self._chunks for w in c.words]
+    def _update_progress(self) -> list[Word]:
+        """Update the live panel's figures; returns the words of the answer transcribed without a gap."""
+        transcribed_s = 0.0  # the end of the transcribed audio with no gap before it
+        words: list[Word] = []
+        for c in self._chunks:
+            if c.offset_s > transcribed_s + 1e-3:
+                break
+            transcribed_s = c.offset_s + c.duration_s
+            words += c.words
         p = self._progress
         p.transcribed_s = transcribed_s
         p.chunks = len(self._chunks)
@@ -468,6 +516,7 @@ class LiveAnalyser:
             since = max(0.0, transcribed_s - PACE_WINDOW_S)
             recent = sum(1 for w in words if w.start >= since)
             p.wpm = recent / max(transcribed_s - since, 1e-6) * 60.0
+        return words
 
     def _face_worker(self) -> None:
         from .face import is_eye_contact

@@ -85,7 +85,8 @@ def _cue_hits(part: str, text: str) -> list[str]:
     return hits
 
 
-def _prototype_vectors() -> dict[str, np.ndarray]:
+def prototype_vectors() -> dict[str, np.ndarray]:
+    """Embeddings of the reference sentences for each STAR part (computed once per process)."""
     global _PROTO_CACHE
     if _PROTO_CACHE is None:
         _PROTO_CACHE = {part: embed(PROTOTYPES[part]) for part in PARTS}
@@ -99,7 +100,7 @@ def analyse_star(sentences: Sequence[Sentence]) -> Star:
     """Find Situation, Task, Action and Result in the answer's sentences."""
     texts = [strip_fillers(s.text) for s in sentences]
     keep = [i for i, t in enumerate(texts) if len(t.split()) >= 3]
-    protos = _prototype_vectors()
+    protos = prototype_vectors()
     strengths = np.zeros((len(keep), len(PARTS)), dtype=np.float32)
     cue_hits: dict[tuple[int, int], list[str]] = {}
     if keep:

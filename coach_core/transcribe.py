@@ -49,6 +49,7 @@ class Transcript:
 
 MIN_SPEECH_COVERED = 0.7  # share of voice-active time that must hold recognised words
 END_EDGE_S = 0.05  # a word starting this close to the end of the audio has no sound of its own
+REMAINDER_S = 0.25  # audio left after a decoded segment shorter than this is not decoded (too short for a word)
 # A filler whose time (± WORD_SLACK_S) holds no 25 ms frame within SILENT_BELOW_PEAK_DB of the loud
 # end of the audio (95th percentile), nor above SILENT_FLOOR_DBFS, was said in silence: a phantom.
 WORD_LEVEL_FRAME_S = 0.025
@@ -159,6 +160,11 @@ def _decode(
             )
         if progress is not None and duration > 0:
             progress(min(segment.end / duration, 1.0), "transcribing")
+        if segment.end >= duration - REMAINDER_S:
+            # faster-whisper would go on to decode the last sliver after the last word on its own
+            # (it seeks to the last word's end when speech runs to the edge, as at Stop); on a
+            # few ms of audio Whisper loops to its token limit: seconds of work for no word.
+            break
     return words, texts, info.language or "en"
 
 

@@ -256,15 +256,17 @@ def _tone_bursts(pattern: list[tuple[float, bool]]) -> np.ndarray:
     ("pattern", "expect"),
     [
         ([(5.0, True), (0.2, False), (4.0, True), (0.7, False), (3.0, True)], (9.3, 9.6)),  # the long pause after 8 s
-        ([(9.0, True), (0.35, False), (6.0, True)], None),  # a short pause: a long one may still come
-        ([(9.0, True), (0.35, False), (12.0, True)], (9.1, 9.3)),  # none came by 20 s: the short one
+        ([(9.0, True), (0.35, False), (0.8, True)], None),  # a short pause: a long one may still come
+        ([(9.0, True), (0.35, False), (6.0, True)], (9.1, 9.3)),  # none came 1 s after it: the short one
+        ([(9.0, True), (0.35, False), (0.8, True), (0.45, False), (1.2, True)], (10.3, 10.5)),  # the longer one
+        ([(9.0, True), (0.35, False), (0.5, True), (0.8, False), (1.0, True)], (9.9, 10.3)),  # a long one came
         ([(25.0, True)], (8.0, 20.0)),  # no pause at all: the quietest moment before 20 s
         ([(6.0, True)], None),  # too short to cut yet
     ],
 )
 def test_chunks_are_cut_in_pauses(pattern: list[tuple[float, bool]], expect: tuple[float, float] | None) -> None:
     samples = _tone_bursts(pattern)
-    cut = find_cut(samples)
+    cut = find_cut(samples, min_s=8.0, max_s=20.0)  # the rule, with chunks of 8-20 s
     if expect is None:
         assert cut is None
     else:
