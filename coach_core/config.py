@@ -52,7 +52,10 @@ class Settings:
     max_upload_mb: int = 500
     max_duration_s: float = 600.0
     min_duration_s: float = 1.0
-    face_fps: float = 10.0
+    face_fps: float = 10.0  # live recordings: frames are analysed as they arrive
+    # Uploaded files (and retries): the face shares two cores with Whisper after the upload, so fewer
+    # frames keep a 2-min video within 0.15x its length (docs/scoring.md §7, bench/RESULTS.md).
+    face_fps_file: float = 6.0
     # Archive (S3) and queue settings: empty means off.
     s3_bucket: str = ""
     s3_region: str = ""
@@ -109,6 +112,7 @@ def load_settings() -> Settings:
         max_duration_s=_env_float("COACH_MAX_DURATION_S", 600.0),
         min_duration_s=_env_float("COACH_MIN_DURATION_S", 1.0),
         face_fps=_env_float("COACH_FACE_FPS", 10.0),
+        face_fps_file=_env_float("COACH_FACE_FPS_FILE", 6.0),
         s3_bucket=_env("COACH_S3_BUCKET", ""),
         s3_region=_env("COACH_S3_REGION", ""),
         s3_endpoint_url=_env("COACH_S3_ENDPOINT_URL", ""),

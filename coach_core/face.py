@@ -7,8 +7,10 @@ and not emotion detection; the report says so. One landmarker per recording (VID
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +60,33 @@ class FaceFrame:
 def _rotation_of(frame: Any, stream_rotation: int) -> int:
     value = getattr(frame, "rotation", None)
     return int(value) % 360 if isinstance(value, (int, float)) and value else stream_rotation
+
+
+@contextlib.contextmanager
+def one_core() -> Iterator[None]:
+    """Keep the calling thread, and the threads it starts (MediaPipe's, FFmpeg's), on one CPU.
+
+    MediaPipe's graph and FFmpeg's decoder spread over every core by default; with Whisper busy on
+    one of two cores that made both slower (640x480 landmarker: 55 frames/s unpinned vs 67 on one
+    core; decoding a 2-min video 3.0 s vs 1.2 s; bench/RESULTS.md). The thread's own affinity is
+    restored afterwards (pool threads are reused); threads started meanwhile keep the one CPU.
+    """
+    getter = getattr(os, "sched_getaffinity", None)
+    setter = getattr(os, "sched_setaffinity", None)
+    allowed = getter(0) if getter is not None else set()
+    if setter is None or len(allowed) < 2:
+        yield
+        return
+    try:
+        setter(0, {max(allowed)})  # on Linux, 0 is the calling thread
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            setter(0, allowed)
 
 
 def sample_frames(path: Path | str, fps: float, max_width: int = MAX_WIDTH) -> Iterator[tuple[float, np.ndarray]]:
@@ -330,7 +359,7 @@ def analyse_face(
 ) -> FaceMetrics:
     """Analyse the face in a recording's video track (one landmarker for this recording)."""
     frames: list[FaceFrame] = []
-    with FaceTracker() as tracker:
+    with one_core(), FaceTracker() as tracker:
         for t, rgb in sample_frames(path, fps):
             frames.append(tracker.process(t, rgb))
             if progress is not None and duration > 0 and len(frames) % 10 == 0:

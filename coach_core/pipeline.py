@@ -250,7 +250,7 @@ def _analyse_file(
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analysis") as pool:
         face: FaceMetrics | Future[FaceMetrics]
         if face_attempted:
-            face = pool.submit(_timed, timings, "face", analyse_face, path, duration, settings.face_fps)
+            face = pool.submit(_timed, timings, "face", analyse_face, path, duration, settings.face_fps_file)
         else:
             face = face_unavailable(has_video=audio.info.has_video)
         voice_job = pool.submit(_timed, timings, "voice", acoustic_features, audio.samples)

@@ -38,7 +38,7 @@ JOB_FUNCTION = "coach_core.worker.analyse_job"
 # Settings that change the result of an analysis: the app's values travel with each job so every
 # worker gives the same report. Machine-specific ones (threads, paths, S3) stay the worker's own.
 ANALYSIS_SETTINGS = ("whisper_model", "whisper_compute_type", "whisper_beam_size", "max_duration_s",
-                     "min_duration_s", "face_fps")  # fmt: skip
+                     "min_duration_s", "face_fps", "face_fps_file")  # fmt: skip
 
 
 class WorkerError(RuntimeError):

@@ -84,6 +84,9 @@ def test_face_video_visible_stretch_and_proxies(video_report: Report) -> None:
     assert face.smile is not None and face.smile > 0.5  # the astronaut smiles
     assert set(face.au_proxies) >= {"AU4 brow lowerer", "AU12 lip corner puller", "AU26 jaw drop"}
     assert 0 <= face.eye_contact_ratio <= 1
+    # A file is sampled at face_fps_file (fewer frames than live, so the face fits beside Whisper).
+    assert face.sample_fps == Settings().face_fps_file
+    assert face.frames_analysed == pytest.approx(video_report.duration_s * Settings().face_fps_file, rel=0.15)
     # With video, the face inputs count in the scores.
     assert video_report.scores.details["engagement"].unavailable == []
 
