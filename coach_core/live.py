@@ -2,10 +2,11 @@
 
 A :class:`LiveAnalyser` is fed the live audio and video from the WebRTC callback threads. Two
 worker threads do the heavy work as the answer comes in: the audio worker resamples to 16 kHz
-mono, cuts the answer at pauses into chunks of about 8-20 s, transcribes each chunk with the same
-decoding rules as an uploaded file (:func:`coach_core.transcribe.transcribe_chunk`) and measures
-its voice; the face worker runs one Face Landmarker (VIDEO mode) on frames sampled at
-``face_fps``. At Stop only the tail is left to transcribe, and :meth:`LiveAnalyser.finish`
+mono, cuts the answer at pauses into chunks of about 5-12 s, transcribes each chunk with the same
+decoding rules as an uploaded file (:func:`coach_core.transcribe.transcribe_chunk`), measures its
+voice and embeds its sentences (for content coverage); the face worker runs one Face Landmarker
+(VIDEO mode) on frames sampled at ``face_fps``. At Stop only the tail is left to transcribe (on
+the second core, alongside any chunk still in progress), and :meth:`LiveAnalyser.finish`
 assembles the report with the offline pipeline's own :func:`coach_core.pipeline.build_report`.
 
 The recording file is still written in full and stays the source of truth: a registered analyser
