@@ -151,3 +151,24 @@ def test_awkward_videos(media_dir: Path, png: Path, variant: str) -> None:
     report = analyse(out, Q, settings=Settings())
     assert report.face.available, report.face.reason
     assert report.face.visible_ratio > 0.8
+
+
+def test_face_work_stays_on_one_core_and_the_thread_gets_its_cores_back() -> None:
+    import os
+    import threading
+
+    from coach_core.face import one_core
+
+    before = os.sched_getaffinity(0)
+    seen: list[set[int]] = []
+    with one_core():
+        inside = os.sched_getaffinity(0)
+        worker = threading.Thread(target=lambda: seen.append(os.sched_getaffinity(0)))  # like MediaPipe's threads
+        worker.start()
+        worker.join()
+    assert os.sched_getaffinity(0) == before  # pool threads are reused: restored
+    if len(before) > 1:
+        assert len(inside) == 1 and inside <= before
+        assert seen == [inside]  # threads started inside inherit the one core
+    else:
+        assert inside == before
