@@ -110,6 +110,8 @@ def warm_up(settings: Settings | None = None) -> None:
     """Load every model now (the app calls this in a background thread at start)."""
     whisper(settings)
     embedder().encode(["warm up"], show_progress_bar=False)
+    from .offload import start
     from .star import prototype_vectors  # the STAR reference sentences, embedded once
 
     prototype_vectors()
+    start()  # the voice helper process

@@ -30,7 +30,7 @@ import numpy as np
 
 from .config import Settings, load_settings
 from .coverage import embed_ahead
-from .face import MAX_WIDTH, FaceFrame, FaceTracker, summarise
+from .face import MAX_WIDTH, FaceFrame, FaceTracker, one_core, summarise
 from .media import SAMPLE_RATE, MediaError
 from .schema import MediaInfo, Question, Report, Word
 from .text_metrics import speech_metrics
@@ -524,20 +524,21 @@ class LiveAnalyser:
 
         tracker: FaceTracker | None = None
         try:
-            while True:
-                try:
-                    t, rgb = self._face_queue.get(timeout=CHECK_EVERY_S)
-                except queue.Empty:
-                    if self._stop_event.is_set():
-                        return  # stopped and every frame analysed
-                    continue
-                if tracker is None:
-                    tracker = FaceTracker()
-                frame = tracker.process(t, rgb)
-                with self._lock:
-                    self._face_frames.append(frame)
-                    self._progress.face_visible = frame.visible
-                    self._progress.eye_contact = is_eye_contact(frame)
+            with one_core():  # MediaPipe's threads stay off the core transcribing the answer
+                while True:
+                    try:
+                        t, rgb = self._face_queue.get(timeout=CHECK_EVERY_S)
+                    except queue.Empty:
+                        if self._stop_event.is_set():
+                            return  # stopped and every frame analysed
+                        continue
+                    if tracker is None:
+                        tracker = FaceTracker()
+                    frame = tracker.process(t, rgb)
+                    with self._lock:
+                        self._face_frames.append(frame)
+                        self._progress.face_visible = frame.visible
+                        self._progress.eye_contact = is_eye_contact(frame)
         except BaseException as exc:
             log.warning("live face analysis failed: %s", exc, exc_info=True)
             self._error = exc

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import offload
 from .config import Settings, load_settings
 from .coverage import coverage
 from .face import FaceMetrics, analyse_face
@@ -28,7 +29,7 @@ from .stress import analyse_stress
 from .text_metrics import speech_metrics, split_sentences
 from .tips import build_tips
 from .transcribe import Transcript, transcribe
-from .voice import VoiceFeatures, acoustic_features, voice_metrics
+from .voice import VoiceFeatures, voice_metrics
 
 if TYPE_CHECKING:
     from .live import LiveAnalyser
@@ -253,7 +254,8 @@ def _analyse_file(
             face = pool.submit(_timed, timings, "face", analyse_face, path, duration, settings.face_fps_file)
         else:
             face = face_unavailable(has_video=audio.info.has_video)
-        voice_job = pool.submit(_timed, timings, "voice", acoustic_features, audio.samples)
+        # Praat holds the GIL: in a helper process it does not slow Whisper's Python steps.
+        voice_job = pool.submit(_timed, timings, "voice", offload.voice_features, audio.samples)
         t = time.perf_counter()
         transcript = transcribe(
             audio.samples,
