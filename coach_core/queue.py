@@ -29,6 +29,7 @@ from rq.job import Job, JobStatus
 from .config import Settings
 from .jobs import ACTIVE, JobError, QueueUnavailable, StoredJobs, mark_interrupted
 from .schema import Report
+from .sessions import archive_quietly, store_report
 from .store import Store
 from .worker import JOB_FUNCTION, QUEUE_NAME, build_payload, redis_connection, safe_url
 
@@ -233,12 +234,9 @@ class QueueJobManager(StoredJobs):
         if report.session_id != session_id:
             self._fail(job_id, session_id, f"The worker returned the report of another session ({report.session_id}).")
             return
-        if report.media is not None:
-            self.store.update_recording(session_id, duration_s=report.media.duration_s, format=report.media.format,
-                                        has_video=report.media.has_video)  # fmt: skip
-        self.store.save_report(report)
+        store_report(self.store, report)  # before the job reads as finished: its report is then there
         self.store.update_job(job_id, status="finished", step="done", progress=1.0, attempts=attempts, error=None)
-        self._archive_after_analysis(session_id)
+        archive_quietly(self.store, self.settings, session_id)
 
     def _fail(self, job_id: str, session_id: str, reason: str) -> None:
         # The session first: whoever sees the job as failed must also find the session failed.
@@ -262,13 +260,3 @@ class QueueJobManager(StoredJobs):
         except Exception as exc:
             log.warning("Recording of session %s not archived, workers need the shared disk: %s", session_id, exc)
         return None
-
-    def _archive_after_analysis(self, session_id: str) -> None:
-        if not self.settings.s3_bucket:
-            return
-        try:
-            from .archive import archive_after_analysis
-
-            archive_after_analysis(self.store, self.settings, session_id)
-        except Exception as exc:  # the report is saved; archiving must never undo that
-            log.warning("Session %s not archived: %s", session_id, exc)

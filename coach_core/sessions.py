@@ -91,16 +91,24 @@ def analyse_session(
     except Exception as exc:
         store.set_status(session_id, "failed", f"Analysis failed: {type(exc).__name__}: {exc}")
         raise
-    if report.media is not None:
-        store.update_recording(
-            session_id, duration_s=report.media.duration_s, format=report.media.format, has_video=report.media.has_video
-        )
-    store.save_report(report)
-    _archive(store, settings, session_id)
+    store_report(store, report)
+    archive_quietly(store, settings, session_id)
     return report
 
 
-def _archive(store: Store, settings: Settings, session_id: str) -> None:
+def store_report(store: Store, report: Report) -> None:
+    """Save a finished analysis: the recording's measured length/format, then the report."""
+    if report.media is not None:
+        store.update_recording(
+            report.session_id,
+            duration_s=report.media.duration_s,
+            format=report.media.format,
+            has_video=report.media.has_video,
+        )
+    store.save_report(report)
+
+
+def archive_quietly(store: Store, settings: Settings, session_id: str) -> None:
     """Upload the session's files when an S3 bucket is configured; a failure is recorded, never raised."""
     if not settings.s3_bucket:
         return
