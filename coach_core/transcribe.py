@@ -66,11 +66,15 @@ RETRY_JOIN_S = 3.0  # ... windows closer than this are decoded as one ...
 RETRY_SNAP_S = 3.0  # ... or to a pause / gap between words this much further out
 
 
+VAD_PAD_S = 0.4  # Silero VAD's spans reach this far beyond the voice (faster-whisper's speech_pad_ms)
+
+
 def speech_spans(samples: np.ndarray) -> list[tuple[float, float]]:
     """(start, end) seconds of voice activity found by Silero VAD (bundled with faster-whisper)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    spans = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=500))
+    options = VadOptions(min_silence_duration_ms=500, speech_pad_ms=round(VAD_PAD_S * 1000))
+    spans = get_speech_timestamps(samples, options)
     return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in spans]
 
 
@@ -147,8 +151,9 @@ def decode_options(model: Any, settings: Settings, prompt: str | None) -> dict[s
 
 def _decode(
     model: Any, samples: np.ndarray, settings: Settings, prompt: str | None, duration: float,
-    progress: ProgressFn | None,
+    progress: ProgressFn | None, speech_end: Callable[[], float] | None = None,
 ) -> tuple[list[Word], list[str], str]:  # fmt: skip
+    """Decode with faster-whisper; ``speech_end`` gives where the voice ends, once known (else ``duration``)."""
     segments, info = model.transcribe(samples, **decode_options(model, settings, prompt))
     words: list[Word] = []
     texts: list[str] = []
@@ -160,10 +165,12 @@ def _decode(
             )
         if progress is not None and duration > 0:
             progress(min(segment.end / duration, 1.0), "transcribing")
-        if segment.end >= duration - REMAINDER_S:
+        end = min(duration, speech_end()) if speech_end is not None else duration
+        if segment.end >= end - REMAINDER_S:
             # faster-whisper would go on to decode the last sliver after the last word on its own
-            # (it seeks to the last word's end when speech runs to the edge, as at Stop); on a
-            # few ms of audio Whisper loops to its token limit: seconds of work for no word.
+            # (it seeks to the last word's end when the voice runs to the edge of what it decodes:
+            # a live answer stopped mid-word, or the end of the voice its VAD keeps); on a few ms
+            # of audio Whisper loops to its token limit: seconds of work for no word.
             break
     return words, texts, info.language or "en"
 
@@ -296,7 +303,14 @@ def transcribe_chunk(
     # Silero VAD runs single-threaded on the other core while Whisper decodes on this one.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vad") as pool:
         spans_job = pool.submit(speech_spans, samples)
-        words, texts, language = _decode(model, samples, settings, prompt, duration, progress)
+
+        def speech_end() -> float:  # where the voice ends, once the VAD has finished (long before Whisper)
+            if not spans_job.done() or spans_job.exception() is not None:
+                return duration
+            spans = spans_job.result()
+            return spans[-1][1] - VAD_PAD_S if spans else duration
+
+        words, texts, language = _decode(model, samples, settings, prompt, duration, progress, speech_end)
         spans = spans_job.result()
     words, texts = _heard(words, texts, samples)
     speech_s = sum(b - a for a, b in spans)
