@@ -58,6 +58,17 @@ TARGET_HISTORY_S = 1.0
 LOADED_SHARE = 0.35  # a 1-min load average above this share of the cores at start = "machine was loaded"
 
 # What would shorten each step, named in a note when that step is the biggest cost over the floor.
+COLD_START_REMEDIES = {
+    "Streamlit's own start-up": "Before the health check answers, Python imports Streamlit (~0.9 s) and starts its "
+    "uvicorn server; the app's code is not run yet, so only a lighter server would shorten it",
+    "the first script run's one-time work": "The first run imports the page modules and starts the model warm-up "
+    "thread; importing less on the home page would shorten it",
+    "loading the page itself": "Even a visit to the idle app takes about as long: Chromium fetches Streamlit's "
+    "~60 JavaScript modules six at a time over HTTP/1.1 and parses ~2 MB of script before the page's websocket "
+    "opens (resource timing: modules 0.06-0.85 s, DOMContentLoaded ~1.6 s); that is Streamlit's frontend, not "
+    "the app's script, which renders the home page in well under 0.1 s — a faster server parser (httptools) "
+    "made no difference",
+}
 REMEDIES = {
     "voice": "voice (Praat pitch/jitter/shimmer over the whole answer) runs after Whisper on the same core; "
     "computing it on the idle core while Whisper decodes (it needs only the samples) would hide it",
@@ -555,11 +566,7 @@ def startup_section(work: Path, answers: dict[float, Answer], warm: dict[float, 
             parts = {"Streamlit's own start-up": cs["health_s"], "the first script run's one-time work": once,
                      "loading the page itself": cs["warm_page_s"]}  # fmt: skip
             top = max(parts, key=lambda k: parts[k])
-            note += (
-                f". Biggest part: {top}. The model warm-up thread starts in that first run and competes for the "
-                "CPU; starting it after the first page has rendered, and importing page modules lazily, would "
-                "shorten it"
-            )
+            note += f". Biggest part: {top}. " + COLD_START_REMEDIES[top]
         rows.append(
             Row(
                 group,
