@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from coach_core.config import Settings, load_settings
-from coach_core.jobs import JobError, Jobs, make_job_manager
 from coach_core.store import Store, StoreError
+
+if TYPE_CHECKING:  # the analysis modules are imported by the pages that analyse, not by Home
+    from coach_core.jobs import Jobs
 
 SCORE_NAMES = ("overall", "content", "confidence", "clarity", "resilience", "engagement")
 
@@ -38,10 +41,14 @@ def store() -> Store:
 
 @st.cache_resource
 def _job_manager() -> Jobs:
+    from coach_core.jobs import make_job_manager
+
     return make_job_manager(store(), settings())  # embedded pool, or the RQ queue with COACH_QUEUE_URL
 
 
 def jobs() -> Jobs:
+    from coach_core.jobs import JobError
+
     try:
         manager = _job_manager()  # not cached on failure: the next run tries the queue again
     except JobError as exc:
