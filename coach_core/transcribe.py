@@ -324,7 +324,7 @@ def transcribe_chunk(
         # under-counted, so keep whichever run heard more real words.
         windows = retry_windows(checked, spans, duration)
         if sum(b - a for a, b in windows) >= RETRY_WHOLE_SHARE * duration:
-            retry = _decode(model, samples, settings, context or None, duration, None)
+            retry = _decode(model, samples, settings, context or None, duration, None, speech_end)
             retry_words, retry_texts, retry_language = retry
             retry_words, retry_texts = _heard(retry_words, retry_texts, samples)
             second = collapse_loops(retry_words)
