@@ -109,6 +109,50 @@ def test_dashboard_and_history_with_data(analysed_session: str) -> None:
     assert any(m.label == "Sessions analysed" and m.value == "1" for m in hist.metric)
 
 
+def test_arena_job_panel_failed_retry_then_finished_opens_dashboard(app_env: Path, tmp_path: Path,
+                                                                    cache_full_wav: Path) -> None:  # fmt: skip
+    """The arena's job panel: a failed job says why and retries; a finished one opens its dashboard.
+
+    Both end states are drawn by the full page (not the auto-rerunning fragment): st.switch_page from
+    a fragment with run_every left the next page blank in the browser (see pages/arena.py).
+    """
+    import numpy as np
+    from test_bad_input import write_wav
+
+    from pages.common import _job_manager, settings, store
+
+    noise = tmp_path / "noise.wav"
+    write_wav(noise, np.random.default_rng(1).normal(0, 0.1, 16000 * 3))
+    failed_sid = save_recording(store(), settings(), noise, Question(text="Q?"), original_name="noise.wav")
+    failed_job = _job_manager().submit(failed_sid)
+    assert _job_manager().wait(failed_job, timeout=300)["status"] == "failed"
+
+    at = page("pages/arena.py")
+    at.session_state["job_id"] = failed_job
+    at = at.run()
+    no_exception(at)
+    assert any(e.value.startswith("Analysis failed:") and "No speech" in e.value for e in at.error)
+    at.button(key="retry_job").click().run()
+    no_exception(at)
+    retried = at.session_state["job_id"]
+    assert retried != failed_job and _job_manager().status(retried)["session_id"] == failed_sid
+    assert _job_manager().wait(retried, timeout=300)["status"] == "failed"  # noise stays noise
+
+    sid = save_recording(store(), settings(), cache_full_wav, Question(**CACHE_QUESTION), original_name="a.wav")
+    job = _job_manager().submit(sid)
+    assert _job_manager().wait(job, timeout=300)["status"] == "finished"
+    at = page("pages/arena.py")
+    at.session_state["job_id"] = job
+    at = at.run()
+    no_exception(at)
+    assert any(s.value == "Analysis ready." for s in at.success)
+    at.button(key="open_dash").click().run()
+    no_exception(at)
+    assert any("Dashboard" in t.value for t in at.title)
+    assert at.session_state["session_id"] == sid and "job_id" not in at.session_state
+    assert {"Overall", "Content"} <= {m.label for m in at.metric}
+
+
 def test_dashboard_shows_failed_analysis_with_retry(app_env: Path, tmp_path: Path) -> None:
     from pages.common import settings, store
 
