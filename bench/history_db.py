@@ -180,7 +180,7 @@ def time_page(data_dir: Path, repeat: int = 3) -> dict[str, Any]:
 
         warm = new_visit()
         t = time.perf_counter()
-        warm.run()  # first run in this process: imports pages, plotly, opens the store
+        warm.run()  # first run in this process: imports the pages, opens the store
         first_s = time.perf_counter() - t
         if warm.exception:
             raise RuntimeError(f"history page raised: {[e.value for e in warm.exception]}")

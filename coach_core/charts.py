@@ -137,9 +137,10 @@ def line_chart(
         return PAD_TOP + plot_h * (1 - (v - y_low) / (y_high - y_low))
 
     name = f"{title} ({unit})" if unit else title
-    out = [
+    out = [  # data-*: where the time axis lies, for a playback cursor drawn over the chart (the replay)
         f'<svg class="chart" viewBox="0 0 {width:.0f} {HEIGHT:.0f}" xmlns="http://www.w3.org/2000/svg" '
-        f'role="img" aria-label="{escape(name)}">'
+        f'role="img" aria-label="{escape(name)}" data-x0="{PAD_LEFT:.1f}" data-x1="{width - PAD_RIGHT:.1f}" '
+        f'data-end="{end:.2f}" data-y0="{PAD_TOP:.1f}" data-y1="{PAD_TOP + plot_h:.1f}">'
     ]
     for band in bands:
         x0, x1 = x(band.start), x(band.end)

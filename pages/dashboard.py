@@ -8,7 +8,7 @@ from coach_core.tips import clock
 from pages.archive_panel import archive_panel
 from pages.common import fmt_score, get_store
 from pages.common import settings as app_settings
-from pages.report_view import replay_html, report_json, timeline_figure, transcript_html
+from pages.report_view import replay_html, report_json, timeline_spec, transcript_html
 
 st.title("📊 Dashboard")
 store = get_store()
@@ -123,13 +123,17 @@ with c2:
 
 # Timeline, transcript, replay -----------------------------------------------------------------------
 st.subheader("Timeline")
-st.plotly_chart(timeline_figure(report), width="stretch")
-st.caption("Orange: long pauses. Red: stress spikes.")
+timeline = timeline_spec(report)
+if timeline is None:
+    st.caption("Nothing was measured over time for this answer.")
+else:
+    st.vega_lite_chart(spec=timeline, width="stretch")
+    st.caption("Orange: long pauses. Red: stress spikes.")
 st.subheader("Transcript")
 st.html(transcript_html(report))
 st.caption("Red: fillers · yellow: hedges · blue: long pauses.")
 
-# The player carries the recording and plotly.js (several MB): build and send it only on request,
+# The player carries the recording (several MB): build and send it only on request,
 # not on every rerun of the page.
 if st.toggle("▶ Replay with metrics in step", key=f"replay-{row.id}"):
     path = Path(row.recording_path or "")

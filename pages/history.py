@@ -1,12 +1,12 @@
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from coach_core import questions as bank
 from coach_core.sessions import delete_session
 from pages.common import SCORE_NAMES, fmt_score, get_store, open_session, settings
+from pages.report_view import trend_spec
 
 PAGE_SIZE = 25
 DAILY_ABOVE = 120  # more sessions than this: chart the daily average instead of every session
@@ -43,7 +43,7 @@ m3.metric("Best overall", fmt_score(max(overall) if overall else None))
 
 if trend:
     daily = len(overall) > DAILY_ABOVE
-    fig = go.Figure()
+    lines: dict[str, list[tuple[datetime, float]]] = {}
     for name in SCORE_NAMES:
         points = [(t, v) for _, t, n, v in trend if n == name]
         if not points:
@@ -53,13 +53,8 @@ if trend:
             for t, v in points:
                 by_day[datetime.combine(t.date(), time(12))].append(v)
             points = [(d, sum(vs) / len(vs)) for d, vs in sorted(by_day.items())]
-        fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers", name=name)
-    fig.update_layout(height=340, yaxis={"range": [0, 100], "title": "score"}, margin={"t": 20, "b": 20})
-    times = sorted({t for _, t, _, _ in trend})
-    if times[-1] - times[0] < timedelta(hours=1):  # one session: plotly would zoom to milliseconds
-        fig.update_xaxes(range=[times[0] - timedelta(hours=12), times[-1] + timedelta(hours=12)])
-    fig.update_xaxes(tickformat="%d %b" if daily else "%d %b\n%H:%M")
-    st.plotly_chart(fig, width="stretch")
+        lines[name] = points
+    st.vega_lite_chart(spec=trend_spec(lines, daily), width="stretch")
     if daily:
         st.caption(f"{len(overall)} sessions: each point is one day's average.")
 

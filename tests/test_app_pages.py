@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -104,9 +105,13 @@ def test_dashboard_and_history_with_data(analysed_session: str) -> None:
     labels = {m.label for m in at.metric}
     assert {"Overall", "Content", "Confidence", "Clarity", "Resilience", "Engagement"} <= labels
     assert any("filler" in md.value.lower() for md in at.markdown)
+    charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert any("pace (wpm)" in json.dumps(c) for c in charts)  # the timeline, drawn by Streamlit's Vega
     hist = page("pages/history.py").run()
     no_exception(hist)
     assert any(m.label == "Sessions analysed" and m.value == "1" for m in hist.metric)
+    trend = [json.loads(c.proto.spec) for c in hist.get("vega_lite_chart")]
+    assert len(trend) == 1 and {r["series"] for r in trend[0]["layer"][0]["data"]["values"]} >= {"overall", "content"}
 
 
 def test_arena_job_panel_failed_retry_then_finished_opens_dashboard(app_env: Path, tmp_path: Path,
