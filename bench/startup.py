@@ -1,8 +1,9 @@
 """Figures that need a fresh process: the app's cold start to its first page, and a first analysis.
 
-Cold start: ``streamlit run app.py`` on a free port with an empty data dir, timed from spawn until the
-home page's title is visible in headless Chromium (Playwright driving /usr/bin/chromium, launched
-before the app so the browser's own start is not counted).
+Cold start: ``scripts/serve.py`` (``streamlit run app.py``, as the set-up command starts it) on a free
+port with an empty data dir, timed from spawn until the home page's title is visible in headless
+Chromium (Playwright driving /usr/bin/chromium, launched before the app so the browser's own start is
+not counted, with a fresh profile: nothing cached).
 First analysis: a fresh Python process that imports the app's core, loads the models on demand and
 analyses one answer, timed from spawn until the report is saved.
 """
@@ -72,7 +73,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def app_cold_start(data_dir: Path, timeout_s: float = 180.0) -> dict[str, Any]:
-    """Seconds from ``streamlit run app.py`` to the home page's title visible in Chromium."""
+    """Seconds from starting the app (scripts/serve.py) to the home page's title visible in Chromium."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -91,10 +92,7 @@ def app_cold_start(data_dir: Path, timeout_s: float = 180.0) -> dict[str, Any]:
         proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
+                "scripts/serve.py",  # what `bash scripts/setup.sh app` runs: streamlit run app.py
                 "--server.port",
                 str(port),
                 "--server.address",
