@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import duckdb
 
@@ -110,6 +110,18 @@ def _v4(con: duckdb.DuckDBPyConnection) -> None:
 
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_LATEST = len(MIGRATIONS)
+
+
+class SessionFilters(TypedDict, total=False):
+    """The filters ``sessions``, ``count_sessions``, ``trends`` and ``summary`` take (None: any)."""
+
+    role: str | None
+    kind: str | None
+    question_id: str | None
+    question_text: str | None
+    since: datetime | None  # created at or after
+    until: datetime | None  # created at or before
+    status: str | None
 
 
 @dataclass
@@ -297,38 +309,19 @@ class Store:
         return SessionRow(*row) if row else None
 
     def sessions(
-        self,
-        limit: int | None = 50,
-        *,
-        role: str | None = None,
-        kind: str | None = None,
-        question_id: str | None = None,
-        question_text: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        status: str | None = None,
-        offset: int = 0,
+        self, limit: int | None = 50, *, offset: int = 0, **filters: Unpack[SessionFilters]
     ) -> list[SessionRow]:
         """Sessions, newest first, filtered; ``limit``/``offset`` page through them."""
-        where, args = self._filters(role, kind, question_id, question_text, since, until, status)
+        where, args = self._filters(**filters)
         sql = self._SESSION_SELECT + where + " ORDER BY s.created_at DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)} OFFSET {max(int(offset), 0)}"
         with self._cursor() as con:
             return [SessionRow(*row) for row in con.execute(sql, args).fetchall()]
 
-    def count_sessions(
-        self,
-        *,
-        role: str | None = None,
-        kind: str | None = None,
-        question_id: str | None = None,
-        question_text: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        status: str | None = None,
-    ) -> int:
-        where, args = self._filters(role, kind, question_id, question_text, since, until, status)
+    def count_sessions(self, **filters: Unpack[SessionFilters]) -> int:
+        """How many sessions ``sessions`` would list with these filters and no limit."""
+        where, args = self._filters(**filters)
         with self._cursor() as con:
             return int(con.execute("SELECT count(*) FROM sessions s" + where, args).fetchone()[0])
 
@@ -343,13 +336,14 @@ class Store:
 
     @staticmethod
     def _filters(
-        role: str | None,
-        kind: str | None,
-        question_id: str | None,
-        question_text: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        status: str | None,
+        *,
+        role: str | None = None,
+        kind: str | None = None,
+        question_id: str | None = None,
+        question_text: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        status: str | None = None,
     ) -> tuple[str, list[Any]]:
         clauses, args = [], []
         for column, value in (("s.role", role), ("s.kind", kind), ("s.question_id", question_id),
@@ -366,18 +360,10 @@ class Store:
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
     def trends(
-        self,
-        names: list[str] | None = None,
-        *,
-        role: str | None = None,
-        kind: str | None = None,
-        question_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        question_text: str | None = None,
+        self, names: list[str] | None = None, **filters: Unpack[SessionFilters]
     ) -> list[tuple[str, datetime, str, float]]:
         """(session id, time, metric, value) rows, oldest first."""
-        where, args = self._filters(role, kind, question_id, question_text, since, until, None)
+        where, args = self._filters(**filters)
         if names:
             where += (" AND " if where else " WHERE ") + f"m.name IN ({', '.join('?' for _ in names)})"
             args += list(names)
@@ -386,7 +372,7 @@ class Store:
         with self._cursor() as con:
             return con.execute(sql, args).fetchall()
 
-    def summary(self, name: str = "overall", **filters: Any) -> dict[str, float | int | None]:
+    def summary(self, name: str = "overall", **filters: Unpack[SessionFilters]) -> dict[str, float | int | None]:
         """Best, average and count of one metric over the filtered sessions."""
         values = [v for _, _, _, v in self.trends([name], **filters)]
         if not values:

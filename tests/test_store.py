@@ -54,6 +54,27 @@ def test_session_report_and_trends(tmp_path: Path) -> None:
     store.close()
 
 
+def test_the_same_filters_list_count_and_chart_the_same_sessions(tmp_path: Path) -> None:
+    store = Store(tmp_path / "c.duckdb")
+    tech = Question(text="Design a cache", key_points=["TTL"], kind="technical", role="backend", id="swe-x")
+    ids = {save(store, tmp_path, Q, 50.0), save(store, tmp_path, tech, 70.0), save(store, tmp_path, tech, 90.0)}
+    rec = tmp_path / "pending.wav"
+    rec.write_bytes(b"RIFF")
+    pending = store.create_session(tech, rec, original_name="p.wav")  # recorded, not analysed
+    for filters in ({}, {"kind": "technical"}, {"role": "general"}, {"question_text": "Design a cache"},
+                    {"status": "analysed"}, {"kind": "technical", "status": "recorded"}, {"role": "nobody"}):  # fmt: skip
+        listed = {r.id for r in store.sessions(limit=None, **filters)}
+        assert store.count_sessions(**filters) == len(listed), filters
+        charted = {sid for sid, _, _, _ in store.trends(["overall"], **filters)}
+        assert charted == listed - {pending}, filters  # only analysed sessions have scores
+    assert {r.id for r in store.sessions(limit=None)} == ids | {pending}
+    assert store.count_sessions(kind="technical", status="recorded") == 1
+    assert store.summary("overall", kind="technical")["count"] == 2
+    with pytest.raises(TypeError):
+        store.sessions(colour="blue")  # a misspelt filter is an error, not silently "any"
+    store.close()
+
+
 def test_failed_status_and_delete(tmp_path: Path) -> None:
     store = Store(tmp_path / "c.duckdb")
     rec = tmp_path / "r.wav"
