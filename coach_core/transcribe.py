@@ -251,15 +251,19 @@ def _heard(words: list[Word], texts: list[str], samples: np.ndarray) -> tuple[li
 
 def redecode_windows(
     model: Any, samples: np.ndarray, settings: Settings, context: str, windows: list[tuple[float, float]],
-    first: list[Word],
+    first: list[Word], speech_end: float | None = None,
 ) -> LoopCheck:  # fmt: skip
-    """Decode each window again without the filler prompt; the first decode's words stand elsewhere."""
+    """Decode each window again without the filler prompt; the first decode's words stand elsewhere.
+
+    ``speech_end`` (seconds into ``samples``): where the voice ends; a window's decode stops there too,
+    as the first decode does, instead of decoding the sliver after the last word."""
     retried: list[Word] = []
     loops: list[tuple[float, float]] = []
     dropped = 0
     for a, b in windows:
         piece = samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)]
-        words, texts, _ = _decode(model, piece, settings, context or None, b - a, None)
+        voice_end = None if speech_end is None else (lambda start=a: speech_end - start)
+        words, texts, _ = _decode(model, piece, settings, context or None, b - a, None, voice_end)
         words, _ = _heard(words, texts, piece)
         check = collapse_loops(_shift(words, a))
         retried += check.words
@@ -329,7 +333,7 @@ def transcribe_chunk(
             retry_words, retry_texts = _heard(retry_words, retry_texts, samples)
             second = collapse_loops(retry_words)
         else:  # only the windows in trouble: the rest of the first decode stands
-            second = redecode_windows(model, samples, settings, context, windows, checked.words)
+            second = redecode_windows(model, samples, settings, context, windows, checked.words, speech_end())
             retry_texts, retry_language = [" ".join(w.word for w in second.words)], language
         if len(second.words) > len(checked.words):
             chosen, texts, language = second, retry_texts, retry_language

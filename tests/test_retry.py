@@ -18,6 +18,7 @@ from coach_core.schema import Word
 from coach_core.transcribe import (
     FILLER_PROMPT,
     RETRY_WHOLE_SHARE,
+    VAD_PAD_S,
     _decode,
     redecode_windows,
     retry_windows,
@@ -88,3 +89,15 @@ def test_only_the_window_is_decoded_again_and_the_rest_stands(tmp_path: Path) ->
     assert [w.start for w in merged.words] == sorted(w.start for w in merged.words)
     inside = [w for w in merged.words if a <= (w.start + w.end) / 2 < b]
     assert inside and all(middle[0] - 0.5 <= w.start <= middle[1] + 0.5 for w in inside)  # times in the answer
+
+    # A window running to the end of the answer stops where the voice ends, like the first decode,
+    # and still gets every word of the last sentence back.
+    last = spans[2]
+    no_tail = [w for w in first if (w.start + w.end) / 2 < last[0]]
+    windows = retry_windows(LoopCheck(words=no_tail, dropped=0), spans, duration)
+    assert len(windows) == 1 and windows[0][0] <= last[0] and windows[0][1] >= last[1] - VAD_PAD_S
+    voice_end = last[1] - VAD_PAD_S
+    merged = redecode_windows(model, samples, settings, "", windows, no_tail, speech_end=voice_end)
+    heard = [w.word.strip(".,").lower() for w in merged.words if w.start >= last[0] - 0.5]
+    assert {"measure", "latency", "before", "after", "change"} <= set(heard), heard
+    assert all(w.start < voice_end + 0.5 for w in merged.words)
