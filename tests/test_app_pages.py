@@ -114,6 +114,19 @@ def test_dashboard_and_history_with_data(analysed_session: str) -> None:
     assert len(trend) == 1 and {r["series"] for r in trend[0]["layer"][0]["data"]["values"]} >= {"overall", "content"}
 
 
+def arena_once_job_ends(session_id: str, status: str) -> AppTest:
+    """The arena, opened on this session's analysis job once the job has ended with ``status``."""
+    from pages.common import _job_manager
+
+    job = _job_manager().submit(session_id)
+    assert _job_manager().wait(job, timeout=300)["status"] == status
+    at = page("pages/arena.py")
+    at.session_state["job_id"] = job
+    at = at.run()
+    no_exception(at)
+    return at
+
+
 def test_arena_job_panel_failed_retry_then_finished_opens_dashboard(app_env: Path, tmp_path: Path,
                                                                     cache_full_wav: Path) -> None:  # fmt: skip
     """The arena's job panel: a failed job says why and retries; a finished one opens its dashboard.
@@ -129,14 +142,9 @@ def test_arena_job_panel_failed_retry_then_finished_opens_dashboard(app_env: Pat
     noise = tmp_path / "noise.wav"
     write_wav(noise, np.random.default_rng(1).normal(0, 0.1, 16000 * 3))
     failed_sid = save_recording(store(), settings(), noise, Question(text="Q?"), original_name="noise.wav")
-    failed_job = _job_manager().submit(failed_sid)
-    assert _job_manager().wait(failed_job, timeout=300)["status"] == "failed"
-
-    at = page("pages/arena.py")
-    at.session_state["job_id"] = failed_job
-    at = at.run()
-    no_exception(at)
+    at = arena_once_job_ends(failed_sid, "failed")
     assert any(e.value.startswith("Analysis failed:") and "No speech" in e.value for e in at.error)
+    failed_job = at.session_state["job_id"]
     at.button(key="retry_job").click().run()
     no_exception(at)
     retried = at.session_state["job_id"]
@@ -144,12 +152,7 @@ def test_arena_job_panel_failed_retry_then_finished_opens_dashboard(app_env: Pat
     assert _job_manager().wait(retried, timeout=300)["status"] == "failed"  # noise stays noise
 
     sid = save_recording(store(), settings(), cache_full_wav, Question(**CACHE_QUESTION), original_name="a.wav")
-    job = _job_manager().submit(sid)
-    assert _job_manager().wait(job, timeout=300)["status"] == "finished"
-    at = page("pages/arena.py")
-    at.session_state["job_id"] = job
-    at = at.run()
-    no_exception(at)
+    at = arena_once_job_ends(sid, "finished")
     assert any(s.value == "Analysis ready." for s in at.success)
     at.button(key="open_dash").click().run()
     no_exception(at)
