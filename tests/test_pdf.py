@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CACHE_QUESTION
 from media_factory import astronaut_png, face_video
 from PIL import Image
 
@@ -68,12 +67,6 @@ def save_pages(data: bytes, name: str, tmp: Path) -> list[Path]:
 @pytest.fixture(scope="module")
 def settings_default() -> Settings:
     return Settings()
-
-
-@pytest.fixture(scope="module")
-def cache_report(cache_full_wav: Path) -> Report:
-    """Audio only, a technical question with key points, fillers and a long pause: no face, no STAR."""
-    return analyse(cache_full_wav, Question(**CACHE_QUESTION), settings=Settings())
 
 
 @pytest.fixture(scope="module")

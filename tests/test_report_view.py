@@ -26,12 +26,6 @@ CHROMIUM = os.environ.get("COACH_CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
-def audio_report(cache_full_wav: Path) -> Report:
-    """Audio only, with fillers and a long pause."""
-    return analyse(cache_full_wav, Question(**CACHE_QUESTION), settings=Settings())
-
-
-@pytest.fixture(scope="module")
 def video_report(cache_one_wav: Path, media_dir: Path) -> Report:
     png = astronaut_png(media_dir / "view_astronaut.png")
     video = face_video(png, cache_one_wav, media_dir / "view_face.mp4")
@@ -50,27 +44,27 @@ def _layers(spec: dict) -> dict[str, dict]:
     return out
 
 
-def test_timeline_spec_draws_the_measured_series_and_the_long_pauses(audio_report: Report) -> None:
-    spec = timeline_spec(audio_report)
+def test_timeline_spec_draws_the_measured_series_and_the_long_pauses(cache_report: Report) -> None:
+    spec = timeline_spec(cache_report)
     assert spec is not None
     json.dumps(spec)  # plain JSON: Streamlit sends it as is
     layers = _layers(spec)
-    pauses = audio_report.metrics.pauses.long
+    pauses = cache_report.metrics.pauses.long
     assert pauses, "the test answer has a long pause"
     assert layers["pause"]["data"]["values"] == [{"start": round(p.start, 2), "end": round(p.end, 2)} for p in pauses]
     left = layers["left"]["data"]["values"]
     assert {r["series"] for r in left} == {"pace (wpm)", "pitch (Hz)"}  # no camera: no eye contact
     pace = [r for r in left if r["series"] == "pace (wpm)"]
-    assert [r["t"] for r in pace] == [round(t, 2) for t in audio_report.voice.pace.t]
+    assert [r["t"] for r in pace] == [round(t, 2) for t in cache_report.voice.pace.t]
     right = layers["right"]["data"]["values"]
     assert {r["series"] for r in right} == {"loudness (dBFS)"} and all(
         r["value"] is None or r["value"] >= -60 for r in right
     )
     # a gap in a series stays a gap (the line breaks there) instead of being bridged
-    gaps = [v is None for v in audio_report.voice.pitch.values]
+    gaps = [v is None for v in cache_report.voice.pitch.values]
     assert [r["value"] is None for r in left if r["series"] == "pitch (Hz)"] == gaps
     assert layers["left"]["mark"]["invalid"] is None
-    assert layers["left"]["encoding"]["x"]["scale"]["domain"] == [0, audio_report.duration_s]
+    assert layers["left"]["encoding"]["x"]["scale"]["domain"] == [0, cache_report.duration_s]
 
 
 def test_timeline_spec_adds_eye_contact_from_the_camera_and_says_none_when_nothing_was_measured(
@@ -103,25 +97,25 @@ def test_trend_spec_one_line_per_score_and_a_single_session_is_not_zoomed_to_mil
     assert "scale" not in x and x["axis"]["format"] == "%d %b"
 
 
-def test_replay_html_is_self_contained_and_light(audio_report: Report, cache_full_wav: Path) -> None:
-    page = replay_html(audio_report, cache_full_wav, has_video=False)
+def test_replay_html_is_self_contained_and_light(cache_report: Report, cache_full_wav: Path) -> None:
+    page = replay_html(cache_report, cache_full_wav, has_video=False)
     assert page is not None
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=|https?://(?!www\.w3\.org/2000/svg)", page)
     assert page.count("<svg") == 3  # pace, pitch, loudness: no face without a camera
     media = len(cache_full_wav.read_bytes()) * 4 / 3
     assert len(page) < media + 300_000, len(page) - media  # the recording, and a few hundred KB of page
     assert "long pause" in page
-    assert len(replay_charts(dataclasses.replace(audio_report, voice=None))) == 0
+    assert len(replay_charts(dataclasses.replace(cache_report, voice=None))) == 0
 
 
 @pytest.mark.browser
-def test_replay_cursor_and_word_follow_playback_in_chromium(audio_report: Report, cache_full_wav: Path) -> None:
+def test_replay_cursor_and_word_follow_playback_in_chromium(cache_report: Report, cache_full_wav: Path) -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     sync_api = pytest.importorskip("playwright.sync_api")
-    page_html = replay_html(audio_report, cache_full_wav, has_video=False)
+    page_html = replay_html(cache_report, cache_full_wav, has_video=False)
     assert page_html is not None
-    words = audio_report.words
+    words = cache_report.words
     index = len(words) // 2
     target = words[index]
     at = (target.start + target.end) / 2
