@@ -24,6 +24,8 @@ FAIR_SCORE = 50.0
 PAUSE_COLOUR = "#dd6b20"
 SPIKE_COLOUR = "#e53e3e"
 OUT_OF_VIEW_COLOUR = "#718096"
+PITCH_COLOUR = "#805ad5"
+LOUDNESS_COLOUR = "#2f855a"
 LOUDNESS_FLOOR_DBFS = -60.0  # quieter is silence between words; showing it would flatten the speech
 
 
@@ -108,6 +110,17 @@ def _score_row(name: str, detail: ScoreDetail | None, value: float | None) -> di
     }
 
 
+def pause_bands(report: Report) -> list[Band]:
+    """The answer's long pauses, to shade on a timeline."""
+    return [Band(p.start, p.end, PAUSE_COLOUR, "long pause") for p in report.metrics.pauses.long]
+
+
+def spike_bands(report: Report) -> list[Band]:
+    """The answer's stress spikes, to shade on a timeline (none when stress was not measured)."""
+    spikes = report.stress.spikes if report.stress is not None else []
+    return [Band(x.start, x.end, SPIKE_COLOUR, "stress spike") for x in spikes]
+
+
 def _voice(report: Report, bands: list[Band]) -> dict[str, Any] | None:
     v = report.voice
     if v is None:
@@ -125,9 +138,14 @@ def _voice(report: Report, bands: list[Band]) -> dict[str, Any] | None:
     ]
     charts = [
         line_chart(v.pace, title="Pace", unit="words/min", duration_s=duration, bands=bands, wide=True),
-        line_chart(v.pitch, title="Pitch", unit="Hz", duration_s=duration, colour="#805ad5"),
+        line_chart(v.pitch, title="Pitch", unit="Hz", duration_s=duration, colour=PITCH_COLOUR),
         line_chart(
-            v.loudness, title="Loudness", unit="dBFS", duration_s=duration, floor=LOUDNESS_FLOOR_DBFS, colour="#2f855a"
+            v.loudness,
+            title="Loudness",
+            unit="dBFS",
+            duration_s=duration,
+            floor=LOUDNESS_FLOOR_DBFS,
+            colour=LOUDNESS_COLOUR,
         ),
     ]
     titles = ["Pace (words per minute)", "Pitch (Hz)", "Loudness (dBFS)"]
@@ -210,7 +228,7 @@ def _stress(report: Report) -> dict[str, Any]:
         }
         for x in s.spikes
     ]
-    bands = [Band(x.start, x.end, SPIKE_COLOUR, "stress spike") for x in s.spikes]
+    bands = spike_bands(report)
     chart = line_chart(
         s.index, title="Stress index", unit="z", duration_s=report.duration_s, bands=bands, colour="#c53030", wide=True
     )
@@ -228,7 +246,6 @@ def report_context(report: Report) -> dict[str, Any]:
     s = report.scores
     m = report.metrics
     q = report.question
-    pause_bands = [Band(p.start, p.end, PAUSE_COLOUR, "long pause") for p in m.pauses.long]
     coverage = None
     if m.coverage is not None:
         coverage = {
@@ -318,7 +335,7 @@ def report_context(report: Report) -> dict[str, Any]:
         "delivery_rows": delivery_rows,
         "filler_chart": bar_chart(fillers) if fillers else None,
         "long_pauses": long_pauses,
-        "voice": _voice(report, pause_bands),
+        "voice": _voice(report, pause_bands(report)),
         "face": _face(report),
         "stress": _stress(report),
         "tokens": transcript_tokens(report),

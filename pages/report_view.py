@@ -15,13 +15,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from coach_core.charts import Band, line_chart
-from coach_core.report_context import LOUDNESS_FLOOR_DBFS, PAUSE_COLOUR, SPIKE_COLOUR
+from coach_core.charts import LINE_COLOUR, line_chart
+from coach_core.report_context import (
+    LOUDNESS_COLOUR,
+    LOUDNESS_FLOOR_DBFS,
+    PAUSE_COLOUR,
+    PITCH_COLOUR,
+    SPIKE_COLOUR,
+    pause_bands,
+    spike_bands,
+)
 from coach_core.schema import Report, Series
 
 MAX_REPLAY_BYTES = 80 * 1024 * 1024
-SERIES_COLOURS = {"pace (wpm)": "#2b6cb0", "pitch (Hz)": "#805ad5", "eye contact (%)": "#d69e2e",
-                  "loudness (dBFS)": "#2f855a"}  # fmt: skip
+EYE_CONTACT_COLOUR = "#d69e2e"
+SERIES_COLOURS = {"pace (wpm)": LINE_COLOUR, "pitch (Hz)": PITCH_COLOUR, "eye contact (%)": EYE_CONTACT_COLOUR,
+                  "loudness (dBFS)": LOUDNESS_COLOUR}  # fmt: skip
 SCORE_COLOURS = {"overall": "#1a202c", "content": "#2b6cb0", "confidence": "#805ad5", "clarity": "#2f855a",
                  "resilience": "#dd6b20", "engagement": "#d53f8c"}  # fmt: skip
 
@@ -52,8 +61,7 @@ def timeline_spec(report: Report) -> dict[str, Any] | None:
     names = [n for n in SERIES_COLOURS if any(r["series"] == n for r in left + right)]
     x = {"field": "t", "type": "quantitative", "title": "seconds", "scale": {"domain": [0, report.duration_s]}}
     layers: list[dict[str, Any]] = []
-    spikes = report.stress.spikes if report.stress is not None else []
-    for stretches, colour in ((report.metrics.pauses.long, PAUSE_COLOUR), (spikes, SPIKE_COLOUR)):
+    for stretches, colour in ((pause_bands(report), PAUSE_COLOUR), (spike_bands(report), SPIKE_COLOUR)):
         if stretches:
             layers.append({
                 "data": {"values": [{"start": round(b.start, 2), "end": round(b.end, 2)} for b in stretches]},
@@ -137,9 +145,7 @@ def replay_charts(report: Report) -> list[tuple[str, str]]:
     """The replay's timelines as (title, SVG): the PDF's charts, full width, long pauses and stress
     spikes shaded; the player draws a playback cursor over each."""
     duration = report.duration_s
-    bands = [Band(p.start, p.end, PAUSE_COLOUR, "long pause") for p in report.metrics.pauses.long]
-    if report.stress is not None:
-        bands += [Band(x.start, x.end, SPIKE_COLOUR, "stress spike") for x in report.stress.spikes]
+    bands = pause_bands(report) + spike_bands(report)
     charts: list[tuple[str, str]] = []
     v = report.voice
     if v is not None:
@@ -147,15 +153,15 @@ def replay_charts(report: Report) -> list[tuple[str, str]]:
             ("Pace (words per minute)", line_chart(v.pace, title="Pace", unit="words/min", duration_s=duration,
                                                    bands=bands, wide=True)),
             ("Pitch (Hz)", line_chart(v.pitch, title="Pitch", unit="Hz", duration_s=duration, bands=bands,
-                                      colour="#805ad5", wide=True)),
+                                      colour=PITCH_COLOUR, wide=True)),
             ("Loudness (dBFS)", line_chart(v.loudness, title="Loudness", unit="dBFS", duration_s=duration,
-                                           bands=bands, floor=LOUDNESS_FLOOR_DBFS, colour="#2f855a", wide=True)),
+                                           bands=bands, floor=LOUDNESS_FLOOR_DBFS, colour=LOUDNESS_COLOUR, wide=True)),
         ]  # fmt: skip
     f = report.face
     if f is not None and f.available:
         charts.append(("Eye contact (% of each second, proxy)",
                        line_chart(f.eye_contact, title="Eye contact", unit="%", duration_s=duration, bands=bands,
-                                  scale=100, y_range=(0, 100), colour="#d69e2e", wide=True)))  # fmt: skip
+                                  scale=100, y_range=(0, 100), colour=EYE_CONTACT_COLOUR, wide=True)))  # fmt: skip
     return [(title, str(svg)) for title, svg in charts]
 
 

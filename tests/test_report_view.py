@@ -19,6 +19,7 @@ from media_factory import astronaut_png, face_video
 
 from coach_core.config import Settings
 from coach_core.pipeline import analyse
+from coach_core.report_context import PAUSE_COLOUR
 from coach_core.schema import Question, Report
 from pages.report_view import replay_charts, replay_html, timeline_spec, trend_spec
 
@@ -38,7 +39,7 @@ def _layers(spec: dict) -> dict[str, dict]:
     for layer in spec["layer"]:
         mark = layer["mark"]
         if mark["type"] == "rect":
-            out["pause" if mark["color"] == "#dd6b20" else "spike"] = layer
+            out["pause" if mark["color"] == PAUSE_COLOUR else "spike"] = layer
         else:
             out["right" if layer["encoding"]["y"].get("axis", {}).get("orient") == "right" else "left"] = layer
     return out
