@@ -60,6 +60,8 @@ PACE_WINDOW_S = 30.0  # the live pace meter counts words in the last this many t
 CHECK_EVERY_S = 0.25  # the workers look for new input this often
 WAIT_S = 600.0  # finish() waits at most this long for the workers (a heavily loaded machine)
 _CUT_STEP = round(FRAME_S * SAMPLE_RATE)  # cuts fall on voice loudness frames, so chunks merge exactly
+DECIDE_EVERY_S = 0.25  # a cut is looked for at every this much audio (a multiple of FRAME_S)
+_DECIDE_STEP = round(DECIDE_EVERY_S / FRAME_S) * _CUT_STEP
 
 
 class LiveUnavailable(RuntimeError):
@@ -142,6 +144,42 @@ def find_cut(samples: np.ndarray, min_s: float = MIN_CHUNK_S, max_s: float = MAX
     return ((a + b) // 2) * _CUT_STEP
 
 
+class Chunker:
+    """Cuts a growing stream of 16 kHz samples into chunks at the places :func:`find_cut` picks.
+
+    A cut is looked for only at fixed points of the audio (every ``DECIDE_EVERY_S`` of the chunk),
+    each time over exactly the audio up to that point. So the cuts depend on the audio alone: the
+    same answer gives the same chunks whether it arrives in 10 ms packets or 1 s ones, quickly or
+    late, while Whisper is busy or idle.
+    """
+
+    def __init__(self, min_s: float = MIN_CHUNK_S, max_s: float = MAX_CHUNK_S) -> None:
+        self.min_s = min_s
+        self.max_s = max_s
+        self.cut = 0  # where the current chunk starts (the end of the last chunk cut), in samples
+        self._looked = 0  # chunk length (samples) up to which cuts have been looked for
+
+    def cuts(self, samples: np.ndarray) -> list[tuple[int, int]]:
+        """New chunks (start, end) in sample indices, given all the audio so far (``samples``)."""
+        out: list[tuple[int, int]] = []
+        while True:
+            point = self._next_point()
+            if self.cut + point > len(samples):
+                return out
+            self._looked = point
+            cut = find_cut(samples[self.cut : self.cut + point], self.min_s, self.max_s)
+            if cut is not None:
+                out.append((self.cut, self.cut + cut))
+                self.cut += cut
+                self._looked = 0
+
+    def _next_point(self) -> int:
+        step = _DECIDE_STEP
+        first = (int(np.ceil(self.min_s / FRAME_S)) + 1) * _CUT_STEP  # find_cut needs more than min_s
+        first = int(np.ceil(first / step)) * step
+        return max(first, self._looked + step)
+
+
 def _to_mono_float(samples: np.ndarray, channels: int, planar: bool) -> np.ndarray:
     data = np.asarray(samples)
     if data.dtype == np.int16:
@@ -219,7 +257,8 @@ class LiveAnalyser:
         # Written by the audio worker only; read under the lock.
         self._buffer = np.zeros(SAMPLE_RATE * 60, np.float32)
         self._length = 0
-        self._cut = 0  # audio before this sample is transcribed or being transcribed
+        self._chunker = Chunker(min_chunk_s, max_chunk_s)
+        self._ready: list[tuple[int, int]] = []  # chunks cut but not yet handed to Whisper (start, end samples)
         self._inflight: list[Future] = []  # chunks being transcribed (audio worker only)
         self._chunks: list[ChunkTranscript] = []
         self._voice: list[VoiceFeatures] = []
@@ -443,17 +482,16 @@ class LiveAnalyser:
                 else:
                     self._stop_event.wait(CHECK_EVERY_S)  # gather some audio before looking for a cut
                 self._reap(wait_all=False)
+                with self._lock:
+                    audio = self._buffer[: self._length]
+                # Where the chunks end depends on the audio alone; when they are transcribed does not.
+                self._ready += self._chunker.cuts(audio)
                 # While recording, one chunk at a time; at Stop every complete chunk and the tail at once.
-                while stopped or not self._inflight:
-                    with self._lock:
-                        pending = self._buffer[self._cut : self._length]
-                    cut = find_cut(pending, self.min_chunk_s, self.max_chunk_s)
-                    if cut is None:
-                        break
-                    self._submit(pool, self._cut, self._cut + cut)
+                while self._ready and (stopped or not self._inflight):
+                    self._submit(pool, *self._ready.pop(0))
                 if stopped:
-                    if self._length > self._cut:
-                        self._submit(pool, self._cut, self._length)
+                    if self._length > self._chunker.cut:
+                        self._submit(pool, self._chunker.cut, self._length)
                     self._reap(wait_all=True)
                     self._finished_at = time.perf_counter()
                     return
@@ -468,7 +506,6 @@ class LiveAnalyser:
         with self._lock:
             samples = self._buffer[start:end].copy()
             context = _context(self._chunks)
-        self._cut = end
         log.debug("submit %.1f-%.1f s at %.1f s received", start / SAMPLE_RATE, end / SAMPLE_RATE, self._received_s)
         self._inflight.append(pool.submit(self._process, samples, start / SAMPLE_RATE, context))
 

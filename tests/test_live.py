@@ -19,7 +19,7 @@ from media_factory import concat_audio, speak
 
 from coach_core import live as live_module
 from coach_core.config import Settings
-from coach_core.live import LiveAnalyser, LiveProgress, find_cut, register, take
+from coach_core.live import Chunker, LiveAnalyser, LiveProgress, find_cut, register, take
 from coach_core.media import SAMPLE_RATE, MediaError, decode_audio
 from coach_core.pipeline import analyse
 from coach_core.schema import Question, Report
@@ -272,6 +272,57 @@ def test_chunks_are_cut_in_pauses(pattern: list[tuple[float, bool]], expect: tup
     else:
         assert cut is not None and expect[0] <= cut / SAMPLE_RATE <= expect[1]
         assert cut % round(0.05 * SAMPLE_RATE) == 0  # on a loudness frame, so voice parts merge exactly
+
+
+def _chunks_of(
+    samples: np.ndarray, packets: list[int], min_s: float = 5.0, max_s: float = 12.0
+) -> list[tuple[int, int]]:
+    """Feed ``samples`` to a Chunker in packets of the given sizes (cycled), asking for cuts after each."""
+    chunker, out, at = Chunker(min_s, max_s), [], 0
+    for size in itertools.cycle(packets):
+        if at >= len(samples):
+            break
+        at = min(at + size, len(samples))
+        out += chunker.cuts(samples[:at])
+    return out
+
+
+def test_chunk_cuts_depend_on_the_audio_only(answer_wav: Path) -> None:
+    """The same answer in 10 ms packets, in 1.3 s packets, in one piece, in random sizes: the same chunks."""
+    samples = decode_audio(answer_wav).samples
+    rng = np.random.default_rng(7)
+    reference = _chunks_of(samples, [160])
+    assert len(reference) >= 2 and reference[0][0] == 0
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(reference))  # no gap, no overlap
+    assert all(5.0 * SAMPLE_RATE < b - a <= 12.25 * SAMPLE_RATE for a, b in reference)
+    for packets in ([20800], [len(samples)], [int(n) for n in rng.integers(1, 40000, 50)]):
+        assert _chunks_of(samples, packets) == reference, packets
+
+
+def test_a_pause_still_running_at_the_end_of_the_audio_so_far_is_cut_alike() -> None:
+    """A pause reaching the end of what has arrived is judged at the same points whatever arrives when."""
+    samples = _tone_bursts(
+        [(6.0, True), (0.2, False), (3.0, True), (2.0, False), (4.0, True), (0.5, False), (9.0, True)]
+    )
+    whole = _chunks_of(samples, [len(samples)])
+    assert whole == _chunks_of(samples, [333]) == _chunks_of(samples, [4000, 17, 9100])
+    first_end = whole[0][1] / SAMPLE_RATE
+    assert 9.2 <= first_end <= 11.2  # in the 2 s pause, not in the 0.2 s gap or in speech
+
+
+@pytest.mark.slow
+def test_live_chunks_do_not_depend_on_packet_size_or_timing(answer_wav: Path, live_run: tuple[Feed, Report]) -> None:
+    """The real analyser fed the same answer in other packets, at another speed, with no wait: same chunks."""
+    fed, _ = live_run
+    reference = [(c.offset_s, c.duration_s) for c in fed.analyser.parts().chunks]
+    pcm = webrtc_pcm(answer_wav).reshape(-1)
+    analyser = LiveAnalyser(Settings(), use_video=False)
+    packet = 2 * 4410  # 92 ms of stereo, not WebRTC's 20 ms
+    for i in range(0, len(pcm), packet):
+        analyser.add_audio(pcm[i : i + packet].reshape(1, -1), 48000, channels=2)  # as fast as possible
+    chunks = [(c.offset_s, c.duration_s) for c in analyser.parts().chunks]
+    analyser.close()
+    assert chunks == reference
 
 
 def test_voice_measured_in_chunks_merges_to_the_whole(answer_wav: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jiwer
 from media_factory import concat_audio, speak
 
 from coach_core.asr_checks import LoopCheck
@@ -55,14 +56,28 @@ def test_trouble_far_apart_gives_separate_windows_widened_to_pauses() -> None:
     assert sum(b - a for a, b in windows) < RETRY_WHOLE_SHARE * 60.0
 
 
+SENTENCES = [
+    "First I would put a cache in front of the database to serve the hot reads.",
+    "Two years ago our nightly payments import kept failing before the quarter closed.",
+    "Then I would measure the latency before and after each change.",
+]
+
+
+def plain(words: list[Word]) -> str:
+    return " ".join(w.word.strip(".,?!").lower() for w in words)
+
+
+def wer(reference: str, heard: str) -> float:
+    return jiwer.wer(reference.lower().strip("."), heard) if heard else 1.0
+
+
 def test_only_the_window_is_decoded_again_and_the_rest_stands(tmp_path: Path) -> None:
     """Real model: the first decode's words of the middle sentence are removed (as if skipped);
-    decoding only that window brings them back, and the words around it are the first decode's."""
-    parts = [
-        speak("First I would put a cache in front of the database to serve the hot reads.", tmp_path / "a.wav"),
-        speak("Two years ago our nightly payments import kept failing before the quarter closed.", tmp_path / "b.wav"),
-        speak("Then I would measure the latency before and after each change.", tmp_path / "c.wav"),
-    ]
+    decoding only that window brings them back, and the words around it are the first decode's.
+
+    tiny.en's exact words on synthetic speech differ between CPUs (int8 kernels), so the sentence
+    is compared by word error rate, not word by word."""
+    parts = [speak(text, tmp_path / f"{i}.wav") for i, text in enumerate(SENTENCES)]
     audio = concat_audio(parts, tmp_path / "answer.wav", silence_s=1.2)
     samples = decode_audio(audio).samples
     settings = Settings(data_dir=tmp_path / "data")
@@ -72,23 +87,22 @@ def test_only_the_window_is_decoded_again_and_the_rest_stands(tmp_path: Path) ->
     spans = speech_spans(samples)
     assert len(spans) == 3, spans
     middle = spans[1]
-    skipped = [w for w in first if not (middle[0] <= (w.start + w.end) / 2 < middle[1])]
-    lost = {w.word.strip(".,").lower() for w in first} - {w.word.strip(".,").lower() for w in skipped}
-    assert {"nightly", "import", "failing"} <= lost
+    in_middle = [w for w in first if middle[0] <= (w.start + w.end) / 2 < middle[1]]
+    skipped = [w for w in first if w not in in_middle]
+    assert wer(SENTENCES[1], plain(in_middle)) < 0.4  # the first decode heard the middle sentence
 
     windows = retry_windows(LoopCheck(words=skipped, dropped=0), spans, duration)
     assert len(windows) == 1 and windows[0][0] <= middle[0] and windows[0][1] >= middle[1]
     assert windows[0][0] > spans[0][0] and windows[0][1] < spans[2][1]  # the other sentences are not re-decoded
 
     merged = redecode_windows(model, samples, settings, "", windows, skipped)
-    heard = {w.word.strip(".,").lower() for w in merged.words}
-    assert {"nightly", "import", "failing"} <= heard
     a, b = windows[0]
+    inside = [w for w in merged.words if a <= (w.start + w.end) / 2 < b]
+    assert wer(SENTENCES[1], plain(inside)) < 0.4  # the window's sentence is back
     outside = [w for w in merged.words if not (a <= (w.start + w.end) / 2 < b)]
     assert outside == [w for w in skipped if not (a <= (w.start + w.end) / 2 < b)]
     assert [w.start for w in merged.words] == sorted(w.start for w in merged.words)
-    inside = [w for w in merged.words if a <= (w.start + w.end) / 2 < b]
-    assert inside and all(middle[0] - 0.5 <= w.start <= middle[1] + 0.5 for w in inside)  # times in the answer
+    assert all(middle[0] - 0.5 <= w.start <= middle[1] + 0.5 for w in inside)  # times in the answer
 
     # A window running to the end of the answer stops where the voice ends, like the first decode,
     # and still gets every word of the last sentence back.
@@ -98,6 +112,6 @@ def test_only_the_window_is_decoded_again_and_the_rest_stands(tmp_path: Path) ->
     assert len(windows) == 1 and windows[0][0] <= last[0] and windows[0][1] >= last[1] - VAD_PAD_S
     voice_end = last[1] - VAD_PAD_S
     merged = redecode_windows(model, samples, settings, "", windows, no_tail, speech_end=voice_end)
-    heard = [w.word.strip(".,").lower() for w in merged.words if w.start >= last[0] - 0.5]
-    assert {"measure", "latency", "before", "after", "change"} <= set(heard), heard
+    heard = plain([w for w in merged.words if w.start >= last[0] - 0.5])
+    assert wer(SENTENCES[2], heard) < 0.4, heard  # the whole last sentence, not a cut-off part
     assert all(w.start < voice_end + 0.5 for w in merged.words)
