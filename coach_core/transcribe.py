@@ -2,7 +2,10 @@
 
 Whisper drops "um"/"uh" unless its prompt already contains them (see shared STACK.md), so the
 initial prompt is written with fillers. The English-only default model cannot identify the
-language; a low mean word probability is reported as a language/clarity notice instead.
+language: when its own signs say "maybe not English" (few credible words for the voice, two decodes
+that disagree, a low mean word probability, a second decode needed) the multilingual Whisper base
+names the language from up to 30 s of the voiced audio (:func:`identify_language`). A clear English
+answer pays nothing for this; an unclear one ~2-3 s on one core.
 
 A whole file is one stretch; a live recording is transcribed in chunks as it comes in
 (:mod:`coach_core.live`). Both use :func:`transcribe_chunk` (same decoding rules) and
@@ -11,18 +14,19 @@ A whole file is one stretch; a live recording is transcribed in chunks as it com
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .asr_checks import FILLER_TOKENS, LoopCheck, collapse_loops, understood
 from .config import Settings, load_settings
-from .engines import whisper
+from .engines import ModelUnavailable, language_model, whisper
 from .media import SAMPLE_RATE, MediaError
 from .schema import Word
 
@@ -33,6 +37,25 @@ MIN_SPEECH_S = 0.5  # less voiced speech than this (Silero VAD) means there is n
 # Mean word probability under which the transcript is likely not English or badly recorded.
 # English speech from several voices scored 0.75-0.95 with tiny.en; other languages 0.3-0.55.
 LANGUAGE_CONFIDENCE_MIN = 0.6
+
+# Below this mean word probability tiny.en's transcript is doubtful enough to ask the multilingual
+# model which language it is (English clips: 0.74-0.93; German/Spanish/French/Japanese: 0.0-0.64).
+LANGUAGE_CHECK_BELOW = 0.8
+LANGUAGE_ID_S = 30.0  # Whisper identifies the language from one 30 s window: the voiced audio, up to this
+# The multilingual model's probability for its top language above which the notice names it outright;
+# below it the notice names the two likeliest languages.
+LANGUAGE_SURE = 0.5
+LANGUAGE_NAMES = {
+    "en": "English", "de": "German", "es": "Spanish", "fr": "French", "ru": "Russian", "ja": "Japanese",
+    "zh": "Chinese", "pt": "Portuguese", "it": "Italian", "nl": "Dutch", "pl": "Polish", "uk": "Ukrainian",
+    "tr": "Turkish", "ar": "Arabic", "hi": "Hindi", "ko": "Korean", "sv": "Swedish", "no": "Norwegian",
+    "nn": "Norwegian", "da": "Danish", "fi": "Finnish", "cs": "Czech", "el": "Greek", "he": "Hebrew",
+    "hu": "Hungarian", "ro": "Romanian", "vi": "Vietnamese", "th": "Thai", "id": "Indonesian",
+    "ms": "Malay", "fa": "Persian", "bn": "Bengali", "ur": "Urdu", "ta": "Tamil", "te": "Telugu",
+    "ca": "Catalan", "bg": "Bulgarian", "sr": "Serbian", "hr": "Croatian", "sk": "Slovak", "la": "Latin",
+    "mn": "Mongolian", "ka": "Georgian", "tl": "Tagalog", "sw": "Swahili", "af": "Afrikaans",
+}  # fmt: skip
+log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[float, str], None]
 
@@ -175,10 +198,43 @@ def _decode(
     return words, texts, info.language or "en"
 
 
-def language_notice(language: str, confidence: float, was_understood: bool) -> str | None:
-    """The notice shown when the answer is probably not English (or too unclear to coach)."""
-    if language != "en":
-        return f"The answer seems to be in '{language}'; coaching norms here are for English."
+def language_name(code: str) -> str:
+    """The English name of a Whisper language code ("es" -> "Spanish"); the code itself if unknown."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def other_language_notice(languages: Sequence[tuple[str, float]]) -> str:
+    """The notice for an answer that is not in English, naming the language (the likeliest first)."""
+    (top, p), *rest = languages
+    if p >= LANGUAGE_SURE or not rest:
+        heard = f"This answer sounds like {language_name(top)}"
+    else:
+        heard = f"This answer does not sound like English (perhaps {language_name(top)} or {language_name(rest[0][0])})"
+    return (
+        f"{heard}; the coach analyses English answers, so the transcript, fillers and content scores "
+        "will not be reliable. Answer in English for full coaching."
+    )
+
+
+def language_notice(
+    language: str, confidence: float, was_understood: bool, identified: Sequence[tuple[str, float]] | None = None
+) -> str | None:
+    """The notice shown when the answer is probably not English (or too unclear to coach).
+
+    Args:
+        language: the language the transcription model reported ("en" for tiny.en).
+        confidence: mean word probability of the transcript.
+        was_understood: tiny.en's own check (credible words for the voice, decodes that agree).
+        identified: the multilingual model's languages, likeliest first, when it was asked.
+    """
+    if identified:
+        top, p = identified[0]
+        if top != "en":
+            return other_language_notice(identified)
+        if p >= LANGUAGE_SURE:
+            return None  # English, said the multilingual model: tiny.en's doubts were about clarity of words only
+    elif language != "en":
+        return other_language_notice([(language, 1.0)])
     if not was_understood:
         return (
             "Much of the speech could not be recognised as English: the answer may be in another "
@@ -190,6 +246,40 @@ def language_notice(language: str, confidence: float, was_understood: bool) -> s
             "not be in English, or the audio is unclear. Scores may be unreliable."
         )
     return None
+
+
+def english_in_doubt(confidence: float, was_understood: bool, second_decode: bool) -> bool:
+    """tiny.en's own signs that the answer may not be English: then the multilingual model is asked."""
+    return not was_understood or confidence < LANGUAGE_CHECK_BELOW or second_decode
+
+
+def identify_language(voiced: np.ndarray, settings: Settings | None = None) -> list[tuple[str, float]] | None:
+    """Languages the multilingual Whisper base hears in ``voiced`` (16 kHz, voice only), likeliest first.
+
+    Returns None when that model is not installed (the notice then falls back to tiny.en's signs).
+    """
+    if voiced.size < SAMPLE_RATE * MIN_SPEECH_S:
+        return None
+    try:
+        model = language_model(settings)
+    except ModelUnavailable as exc:
+        log.warning("language identification unavailable: %s", exc)
+        return None
+    _, _, languages = model.detect_language(voiced[: int(LANGUAGE_ID_S * SAMPLE_RATE)])
+    return [(code, float(p)) for code, p in languages[:3]]
+
+
+def _voiced(samples: np.ndarray, spans: list[tuple[float, float]], limit_s: float = LANGUAGE_ID_S) -> np.ndarray:
+    """The voice-active audio, joined, up to ``limit_s`` seconds (what language identification listens to)."""
+    pieces: list[np.ndarray] = []
+    total = 0
+    for a, b in spans:
+        piece = samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)]
+        pieces.append(piece)
+        total += piece.size
+        if total >= limit_s * SAMPLE_RATE:
+            break
+    return np.concatenate(pieces)[: int(limit_s * SAMPLE_RATE)] if pieces else np.zeros(0, np.float32)
 
 
 @dataclass
@@ -204,6 +294,8 @@ class ChunkTranscript:
     speech_s: float  # seconds of voice activity (Silero VAD)
     first_words: list[Word]  # the filler-prompted decode, loops collapsed (the understanding check)
     second_words: list[Word] | None = None  # the decode without the prompt, when one was made
+    # Up to LANGUAGE_ID_S of this stretch's voiced audio: the language is identified from it when in doubt.
+    voiced: np.ndarray | None = field(default=None, repr=False)
 
 
 def _no_speech() -> MediaError:
@@ -348,19 +440,38 @@ def transcribe_chunk(
         speech_s=speech_s,
         first_words=_shift(checked.words, offset_s),
         second_words=_shift(second.words, offset_s) if second is not None else None,
+        voiced=_voiced(samples, spans),
     )
 
 
-def whole_answer_notice(parts: Sequence[ChunkTranscript], language: str, confidence: float) -> str | None:
-    """The language/clarity notice, judged once on the whole answer (all its chunks together)."""
+def whole_answer_language(
+    parts: Sequence[ChunkTranscript], language: str, confidence: float, settings: Settings | None = None
+) -> tuple[str, str | None]:
+    """The answer's language and its notice, judged once on the whole answer (all its chunks together).
+
+    The multilingual model is asked only when the English-only model's signs are doubtful.
+    """
     speech_s = sum(p.speech_s for p in parts)
     first = [w for p in parts for w in p.first_words]
     seconds = [p.second_words for p in parts if p.second_words is not None]
     second = [w for s in seconds for w in s] if seconds else None
-    return language_notice(language, confidence, understood(first, speech_s, second))
+    was_understood = understood(first, speech_s, second)
+    identified = None
+    if language == "en" and english_in_doubt(confidence, was_understood, bool(seconds)):
+        voiced = [p.voiced for p in parts if p.voiced is not None and p.voiced.size]
+        if voiced:
+            identified = identify_language(np.concatenate(voiced), settings)
+    if identified and identified[0][0] != "en":
+        language = identified[0][0]
+    return language, language_notice(language, confidence, was_understood, identified)
 
 
-def assemble_transcript(parts: Sequence[ChunkTranscript]) -> Transcript:
+def whole_answer_notice(parts: Sequence[ChunkTranscript], language: str, confidence: float) -> str | None:
+    """The language/clarity notice, judged once on the whole answer (all its chunks together)."""
+    return whole_answer_language(parts, language, confidence)[1]
+
+
+def assemble_transcript(parts: Sequence[ChunkTranscript], settings: Settings | None = None) -> Transcript:
     """Join the transcribed stretches of one answer (in order) into its transcript.
 
     Raises:
@@ -375,12 +486,13 @@ def assemble_transcript(parts: Sequence[ChunkTranscript]) -> Transcript:
         raise MediaError("No words could be recognised in the recording; speak closer to the microphone.")
     confidence = float(np.mean([w.probability for w in words]))
     language = Counter(p.language for p in parts if p.words).most_common(1)[0][0]
+    language, notice = whole_answer_language(parts, language, confidence, settings)
     return Transcript(
         words=words,
         text=" ".join(t for p in parts for t in p.texts if t),
         language=language,
         language_confidence=confidence,
-        language_notice=whole_answer_notice(parts, language, confidence),
+        language_notice=notice,
         speech_s=speech_s,
     )
 
@@ -401,4 +513,4 @@ def transcribe(
         MediaError: when the audio holds no speech (noise or silence).
     """
     part = transcribe_chunk(samples, settings, min_speech_s=MIN_SPEECH_S, progress=progress)
-    return assemble_transcript([part])
+    return assemble_transcript([part], settings)
