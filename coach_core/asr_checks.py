@@ -7,6 +7,12 @@ own guard is a compression-ratio threshold that triggers re-sampling; we detect 
 words instead, with physical limits on speech: nobody says a phrase four times in a row at more
 than eight words a second, or with words of zero length.
 
+A run of the same *filler* ("uh, uh, uh, uh, uh, uh") at a speaking pace, each with sound under it,
+may be a real hesitation or a loop over speech the model did not follow. Timing cannot tell them
+apart, so such a run is only a *suspect*: the transcriber decodes its stretch again without the
+filler prompt (:func:`settle_suspects`); if that decode hears words there at a speaking rate, the
+fillers were a loop, otherwise they were said.
+
 English-only models cannot name the language they hear. On speech in another language tiny.en
 either loops or emits a few English-sounding words for long stretches of voice, so the number of
 credible words per second of voice activity is a language/intelligibility signal that does not
@@ -25,7 +31,8 @@ MAX_WORDS_PER_S = 8.0  # faster than any speaker: fast speech is ~4-5 words/s (~
 MIN_WORD_S = 0.02  # a recognised word shorter than this carries no audio of its own
 MIN_REPEATS = 3  # a word or phrase repeated this many times in a row is checked for being a loop
 PHRASE_LOOP_N = 3  # a phrase of this many words said MIN_REPEATS times in a row is a loop, whatever its timing
-WORD_LOOP_REPEATS = 6  # a word or two-word phrase said this many times in a row is a loop ("uh, uh, uh, …")
+WORD_LOOP_REPEATS = 6  # a word or two-word phrase said this many times in a row is a loop ("so, so, so, …") ...
+# ... unless it is a filler run at a speaking pace: a suspect, settled by a decode without the filler prompt.
 MAX_NGRAM = 8
 # Credible words per second of voice activity under which the speech was mostly not understood.
 # English answers (six espeak voices, 120-250 wpm) gave 2.1-4.2; eight clips in six other
@@ -49,17 +56,22 @@ class LoopCheck:
     words: list[Word]  # the words with loops collapsed to their first occurrence
     dropped: int  # words removed as part of a loop
     loops: list[tuple[float, float]] = field(default_factory=list)  # (start, end) s of each collapsed loop
+    # (start, end) s of each long filler run kept as a possible real hesitation (see settle_suspects)
+    suspects: list[tuple[float, float]] = field(default_factory=list)
+
+
+def _fast_or_squeezed(run: Sequence[Word]) -> bool:
+    span = max(run[-1].end - run[0].start, 1e-3)
+    squeezed = sum(1 for w in run if w.end - w.start < MIN_WORD_S)
+    return len(run) / span > MAX_WORDS_PER_S or squeezed >= len(run) / 2
 
 
 def _is_loop(run: Sequence[Word], n: int, repeats: int) -> bool:
-    span = max(run[-1].end - run[0].start, 1e-3)
-    squeezed = sum(1 for w in run if w.end - w.start < MIN_WORD_S)
-    return (
-        len(run) / span > MAX_WORDS_PER_S
-        or squeezed >= len(run) / 2
-        or n >= PHRASE_LOOP_N
-        or repeats >= WORD_LOOP_REPEATS
-    )
+    return _fast_or_squeezed(run) or n >= PHRASE_LOOP_N or repeats >= WORD_LOOP_REPEATS
+
+
+def _is_filler_run(gram: Sequence[str]) -> bool:
+    return all(k in FILLER_TOKENS for k in gram)
 
 
 def collapse_loops(words: Sequence[Word]) -> LoopCheck:
@@ -68,6 +80,7 @@ def collapse_loops(words: Sequence[Word]) -> LoopCheck:
     kept: list[Word] = []
     dropped = 0
     loops: list[tuple[float, float]] = []
+    suspects: list[tuple[float, float]] = []
     i = 0
     while i < len(words):
         best: tuple[int, int] | None = None  # (n, repeats) covering the most words
@@ -83,6 +96,12 @@ def collapse_loops(words: Sequence[Word]) -> LoopCheck:
         if best is not None:
             n, repeats = best
             run = words[i : i + n * repeats]
+            if n < PHRASE_LOOP_N and _is_filler_run(keys[i : i + n]) and not _fast_or_squeezed(run):
+                if repeats >= WORD_LOOP_REPEATS:
+                    suspects.append((run[0].start, run[-1].end))
+                kept.extend(run)  # a hesitation at a speaking pace: kept unless settle_suspects says loop
+                i += n * repeats
+                continue
             if _is_loop(run, n, repeats):
                 # Keep the first occurrence, minus words with no audio of their own.
                 first = [w for w in words[i : i + n] if w.end - w.start >= MIN_WORD_S]
@@ -93,7 +112,31 @@ def collapse_loops(words: Sequence[Word]) -> LoopCheck:
                 continue
         kept.append(words[i])
         i += 1
-    return LoopCheck(words=kept, dropped=dropped, loops=loops)
+    return LoopCheck(words=kept, dropped=dropped, loops=loops, suspects=suspects)
+
+
+def settle_suspects(check: LoopCheck, retry: Sequence[Word]) -> LoopCheck:
+    """Decide each suspect filler run: a loop when a decode without the filler prompt (``retry``, loops
+    collapsed, covering the run) heard words there at a speaking rate; a real hesitation otherwise.
+
+    A loop's fillers give way to the words the retry heard in their stretch; a hesitation stands as said.
+    """
+    words = list(check.words)
+    dropped, loops = check.dropped, list(check.loops)
+    for a, b in check.suspects:
+
+        def inside(w: Word, a: float = a, b: float = b) -> bool:
+            return a <= (w.start + w.end) / 2 <= b
+
+        heard = [w for w in retry if inside(w) and _norm(w.word) not in FILLER_TOKENS and _norm(w.word)]
+        if len(heard) / max(b - a, 1e-3) < MIN_WORDS_PER_SPEECH_S:
+            continue  # the voice under the fillers holds no words: the speaker hesitated
+        run = [w for w in words if inside(w) and _norm(w.word) in FILLER_TOKENS]
+        dropped += len(run)
+        loops.append((a, b))
+        words = sorted([w for w in words if not (inside(w) and _norm(w.word) in FILLER_TOKENS)] + heard,
+                       key=lambda w: w.start)  # fmt: skip
+    return LoopCheck(words=words, dropped=dropped, loops=loops)
 
 
 def words_per_speech_second(words: Sequence[Word], speech_s: float) -> float:

@@ -78,6 +78,7 @@ class Token:
     comma_after: bool
     sentence_end: bool
     sentence_start: bool
+    cut_off: bool = False  # written with a trailing hyphen ("wh-", "th-"): a word broken off, then restarted
 
 
 def tokenize(words: Sequence[Word]) -> list[Token]:
@@ -98,6 +99,7 @@ def tokenize(words: Sequence[Word]) -> list[Token]:
                 comma_after=any(c in tail for c in ",;:") or raw.endswith("-"),
                 sentence_end=any(c in tail for c in ".?!"),
                 sentence_start=prev_end_sentence,
+                cut_off=raw.endswith("-"),
             )
         )
         prev_end_sentence = tokens[-1].sentence_end
@@ -187,7 +189,9 @@ def find_fillers(tokens: Sequence[Token]) -> list[tuple[str, int, int]]:
         t = tokens[i].text
         nxt = _next(tokens, i)
         pair = f"{t} {nxt.text}" if nxt else ""
-        if t in _FILLER_VARIANTS:
+        if tokens[i].cut_off:
+            pass  # a word broken off ("er-" of "error", "uh-" of "under") is a false start, not a filler
+        elif t in _FILLER_VARIANTS:
             found.append((_FILLER_VARIANTS[t], i, i))
         elif t in _ADVERB_FILLERS:
             found.append((t, i, i))

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .asr_checks import FILLER_TOKENS, LoopCheck, collapse_loops, understood
+from .asr_checks import FILLER_TOKENS, LoopCheck, collapse_loops, settle_suspects, understood
 from .config import Settings, load_settings
 from .engines import ModelUnavailable, language_model, whisper
 from .media import SAMPLE_RATE, MediaError
@@ -90,6 +90,11 @@ RETRY_SNAP_S = 3.0  # ... or to a pause / gap between words this much further ou
 
 
 VAD_PAD_S = 0.4  # Silero VAD's spans reach this far beyond the voice (faster-whisper's speech_pad_ms)
+# The audio Whisper decodes reaches this far beyond each voiced span. Silero scores a filled pause
+# ("uh" before a sentence) lower than words, so one at the edge of a span fell outside it and was
+# never decoded; filled pauses last ~0.2-0.8 s (Shriberg 2001, "To 'errrr' is human"), so this pad
+# covers a whole one. A filler Whisper then places in silence is dropped by _heard.
+DECODE_PAD_MS = 800
 
 
 def speech_spans(samples: np.ndarray) -> list[tuple[float, float]]:
@@ -163,6 +168,7 @@ def decode_options(model: Any, settings: Settings, prompt: str | None) -> dict[s
         "beam_size": settings.whisper_beam_size,
         "word_timestamps": True,
         "vad_filter": True,
+        "vad_parameters": {"speech_pad_ms": DECODE_PAD_MS},
         "initial_prompt": prompt,
         # Whisper's default: with False, tiny.en returned an empty first 30 s window on fast speech.
         "condition_on_previous_text": True,
@@ -412,7 +418,12 @@ def transcribe_chunk(
     speech_s = sum(b - a for a, b in spans)
     if speech_s < min_speech_s:
         raise _no_speech()
-    checked = chosen = collapse_loops(words)
+    checked = collapse_loops(words)
+    if checked.suspects:  # long filler runs at a speaking pace: hesitation or loop? Decode them without the prompt.
+        windows = [(max(0.0, a - RETRY_PAD_S), min(duration, b + RETRY_PAD_S)) for a, b in checked.suspects]
+        retry = redecode_windows(model, samples, settings, context, windows, [], speech_end())
+        checked = settle_suspects(checked, retry.words)
+    chosen = checked
     second: LoopCheck | None = None
     if checked.dropped >= LOOP_RETRY_WORDS or _speech_covered(checked.words, spans) < MIN_SPEECH_COVERED:
         # The model looped or skipped part of the answer (seen on fast speech and on other

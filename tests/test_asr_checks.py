@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coach_core.asr_checks import agreement, collapse_loops, understood
+from coach_core.asr_checks import agreement, collapse_loops, settle_suspects, understood
 from coach_core.schema import Word
 
 
@@ -30,8 +30,39 @@ def test_phrase_loop_with_plausible_timing_is_collapsed_to_one_occurrence() -> N
 
 
 def test_long_filler_loop_is_collapsed() -> None:
-    check = collapse_loops(timed("Uh, " * 12 + "right."))
-    assert [w.word for w in check.words] == ["Uh,", "right."]
+    # Squeezed: twelve "uh" in under a second, or at one timestamp, are no hesitation anyone can say.
+    for words in (timed("Uh, " * 12, step=0.05, length=0.04), timed("Uh, " * 12, step=0.0, length=0.0)):
+        check = collapse_loops(words + timed("right.", start=2.0))
+        assert [w.word for w in check.words] in (["Uh,", "right."], ["right."])
+        assert check.dropped >= 11 and not check.suspects
+
+
+def test_hesitation_at_a_speaking_pace_is_kept_as_a_suspect() -> None:
+    # Six "uh" with ~0.3 s of sound each and gaps between them: timing alone cannot call this a loop.
+    words = (
+        timed("So, I would say,") + timed("uh, " * 6, start=1.5, step=0.6, length=0.3) + timed("the cache.", start=5.2)
+    )
+    check = collapse_loops(words)
+    assert check.words == words and check.dropped == 0
+    assert len(check.suspects) == 1
+    a, b = check.suspects[0]
+    assert a == 1.5 and b > 4.5
+
+
+def test_suspect_run_is_a_hesitation_when_a_decode_without_the_prompt_hears_no_words() -> None:
+    words = timed("So,") + timed("uh, " * 6, start=1.0, step=0.6, length=0.3) + timed("the cache.", start=4.8)
+    check = collapse_loops(words)
+    kept = settle_suspects(check, retry=timed("So,") + timed("the cache.", start=4.8))
+    assert sum(w.word.startswith("uh") for w in kept.words) == 6 and kept.dropped == 0
+
+
+def test_suspect_run_is_a_loop_when_a_decode_without_the_prompt_hears_speech() -> None:
+    words = timed("So,") + timed("uh, " * 6, start=1.0, step=0.6, length=0.3) + timed("the cache.", start=4.8)
+    check = collapse_loops(words)
+    speech = timed("we put an in-memory cache in front of the database", start=1.0, step=0.33)
+    settled = settle_suspects(check, retry=speech)
+    assert not any(w.word.startswith("uh") for w in settled.words)
+    assert "database" in {w.word for w in settled.words} and settled.dropped == 6 and settled.loops
 
 
 def test_genuine_repetitions_are_kept() -> None:

@@ -38,6 +38,9 @@ def fillers(text: str) -> list[str]:
         ("We cached it. So, the reads got faster.", ["so (sentence start)"]),
         ("So I would start with the cache.", ["so (sentence start)"]),
         ("Umm, err, ahh.", ["um", "er", "ah"]),
+        # A word broken off and restarted is a false start, not a filler.
+        ("The er- error was in the uh- under layer.", []),
+        ("Wh- what I did, uh, was th- the index.", ["uh"]),
     ],
 )
 def test_fillers_in_context(text: str, expected: list[str]) -> None:
