@@ -14,6 +14,7 @@ A whole file is one stretch; a live recording is transcribed in chunks as it com
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections import Counter
@@ -30,9 +31,29 @@ from .engines import ModelUnavailable, language_model, whisper
 from .media import SAMPLE_RATE, MediaError
 from .schema import Word
 
-# Only fillers go in the prompt: putting the question there as context made tiny.en skip most of
-# an answer in a trial (prompt-induced skipping), so domain words are left to the model.
+# The prompt holds only fillers (putting the question there made tiny.en skip much of an answer in a
+# trial); the question's own words go in as faster-whisper's ``hotwords``, which sit before the
+# prompt in every 30 s window, so the fillers stay the text closest to the audio (bench/VOCABULARY.md).
 FILLER_PROMPT = "Um, uh, so, uh, I mean, um, you know, like, I was, uh, thinking about it, er, ah."
+VOCABULARY_MAX_TERMS = 40  # about 60 tokens of the 223 the prompt may hold
+_TERM = re.compile(r"[A-Za-z][A-Za-z0-9+#]*(?:[-/'][A-Za-z0-9+#]+)*|\d+[A-Za-z][A-Za-z0-9]*")
+# Words that carry no domain meaning, left out of the vocabulary (function words, interview verbs).
+_PLAIN = frozenset(
+    """
+a about above after again against all also an and any are as at be because been before being below
+between both but by can could did do does doing down during each either else even every few for from
+further had has have having he her here hers him his how i if in into is it its itself just let like
+many may me might more most much must my no nor not now of off on once one only or other our out over
+own same she should so some such than that the their them then there these they this those through to
+too under until up upon us very was we well were what when where whether which while who whom why will
+with within without would you your yours also instead rather really quite often always never sure
+explain describe tell walk talk give say make makes made use used using uses way ways thing things
+keep keeps get gets got take takes know need needs want wants go goes going come comes work works
+example examples time times first second next last new good better best bad lot lots kind kinds
+approach approaches choose pick decide help helps show shows find finds check checks look looks
+""".split()
+)
+
 MIN_SPEECH_S = 0.5  # less voiced speech than this (Silero VAD) means there is no answer to analyse
 # Mean word probability under which the transcript is likely not English or badly recorded.
 # English speech from several voices scored 0.75-0.95 with tiny.en; other languages 0.3-0.55.
@@ -161,9 +182,31 @@ def retry_windows(check: LoopCheck, spans: list[tuple[float, float]], duration: 
     return windows
 
 
-def decode_options(model: Any, settings: Settings, prompt: str | None) -> dict[str, Any]:
+def question_vocabulary(question: str, key_points: Sequence[str] = (), limit: int = VOCABULARY_MAX_TERMS) -> list[str]:
+    """The domain terms of a question and its key points, to bias transcription towards them.
+
+    Function words, plain verbs and short lowercase words are left out; each term once
+    (case-insensitive). Terms are taken in turn from the question and each key point (first words
+    first), so every key point is represented when ``limit`` cuts: "cache", "Redis", "TTL", "base62" …
+    """
+    sources: list[list[str]] = []
+    for text in (question, *key_points):
+        words = [w for w in _TERM.findall(text) if w.lower() not in _PLAIN]
+        sources.append([w for w in words if len(w) >= 4 or any(c.isupper() or c.isdigit() for c in w[1:] or w)])
+    terms: dict[str, str] = {}
+    for round_ in itertools.zip_longest(*sources):
+        for word in round_:
+            if word is not None and word.lower() not in terms and len(terms) < limit:
+                terms[word.lower()] = word
+    return list(terms.values())
+
+
+def decode_options(
+    model: Any, settings: Settings, prompt: str | None, vocabulary: Sequence[str] = ()
+) -> dict[str, Any]:
     """faster-whisper's transcribe() options used for every answer (the benchmark's baseline uses them too)."""
     return {
+        "hotwords": ", ".join(vocabulary) or None,
         "language": "en" if model.model.is_multilingual is False else None,
         "beam_size": settings.whisper_beam_size,
         "word_timestamps": True,
@@ -180,10 +223,10 @@ def decode_options(model: Any, settings: Settings, prompt: str | None) -> dict[s
 
 def _decode(
     model: Any, samples: np.ndarray, settings: Settings, prompt: str | None, duration: float,
-    progress: ProgressFn | None, speech_end: Callable[[], float] | None = None,
+    progress: ProgressFn | None, speech_end: Callable[[], float] | None = None, vocabulary: Sequence[str] = (),
 ) -> tuple[list[Word], list[str], str]:  # fmt: skip
     """Decode with faster-whisper; ``speech_end`` gives where the voice ends, once known (else ``duration``)."""
-    segments, info = model.transcribe(samples, **decode_options(model, settings, prompt))
+    segments, info = model.transcribe(samples, **decode_options(model, settings, prompt, vocabulary))
     words: list[Word] = []
     texts: list[str] = []
     for segment in segments:  # a generator: decoding happens while we iterate
@@ -349,7 +392,7 @@ def _heard(words: list[Word], texts: list[str], samples: np.ndarray) -> tuple[li
 
 def redecode_windows(
     model: Any, samples: np.ndarray, settings: Settings, context: str, windows: list[tuple[float, float]],
-    first: list[Word], speech_end: float | None = None,
+    first: list[Word], speech_end: float | None = None, vocabulary: Sequence[str] = (),
 ) -> LoopCheck:  # fmt: skip
     """Decode each window again without the filler prompt; the first decode's words stand elsewhere.
 
@@ -361,7 +404,7 @@ def redecode_windows(
     for a, b in windows:
         piece = samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)]
         voice_end = None if speech_end is None else (lambda start=a: speech_end - start)
-        words, texts, _ = _decode(model, piece, settings, context or None, b - a, None, voice_end)
+        words, texts, _ = _decode(model, piece, settings, context or None, b - a, None, voice_end, vocabulary)
         words, _ = _heard(words, texts, piece)
         check = collapse_loops(_shift(words, a))
         retried += check.words
@@ -384,6 +427,7 @@ def transcribe_chunk(
     context: str = "",
     min_speech_s: float = 0.0,
     progress: ProgressFn | None = None,
+    vocabulary: Sequence[str] = (),
 ) -> ChunkTranscript:
     """Transcribe one stretch of 16 kHz mono audio with the filler prompt and the retry rules.
 
@@ -394,6 +438,7 @@ def transcribe_chunk(
         context: text said just before this stretch, appended to the prompt.
         min_speech_s: raise when the stretch holds less voice activity than this.
         progress: called with (fraction 0..1, message) as segments are decoded.
+        vocabulary: domain terms of the question (:func:`question_vocabulary`) to bias decoding towards.
 
     Raises:
         MediaError: less voice activity than ``min_speech_s``.
@@ -412,7 +457,7 @@ def transcribe_chunk(
             spans = spans_job.result()
             return spans[-1][1] - VAD_PAD_S if spans else duration
 
-        words, texts, language = _decode(model, samples, settings, prompt, duration, progress, speech_end)
+        words, texts, language = _decode(model, samples, settings, prompt, duration, progress, speech_end, vocabulary)
         spans = spans_job.result()
     words, texts = _heard(words, texts, samples)
     speech_s = sum(b - a for a, b in spans)
@@ -421,7 +466,7 @@ def transcribe_chunk(
     checked = collapse_loops(words)
     if checked.suspects:  # long filler runs at a speaking pace: hesitation or loop? Decode them without the prompt.
         windows = [(max(0.0, a - RETRY_PAD_S), min(duration, b + RETRY_PAD_S)) for a, b in checked.suspects]
-        retry = redecode_windows(model, samples, settings, context, windows, [], speech_end())
+        retry = redecode_windows(model, samples, settings, context, windows, [], speech_end(), vocabulary)
         checked = settle_suspects(checked, retry.words)
     chosen = checked
     second: LoopCheck | None = None
@@ -431,12 +476,14 @@ def transcribe_chunk(
         # under-counted, so keep whichever run heard more real words.
         windows = retry_windows(checked, spans, duration)
         if sum(b - a for a, b in windows) >= RETRY_WHOLE_SHARE * duration:
-            retry = _decode(model, samples, settings, context or None, duration, None, speech_end)
+            retry = _decode(model, samples, settings, context or None, duration, None, speech_end, vocabulary)
             retry_words, retry_texts, retry_language = retry
             retry_words, retry_texts = _heard(retry_words, retry_texts, samples)
             second = collapse_loops(retry_words)
         else:  # only the windows in trouble: the rest of the first decode stands
-            second = redecode_windows(model, samples, settings, context, windows, checked.words, speech_end())
+            second = redecode_windows(
+                model, samples, settings, context, windows, checked.words, speech_end(), vocabulary
+            )
             retry_texts, retry_language = [" ".join(w.word for w in second.words)], language
         if len(second.words) > len(checked.words):
             chosen, texts, language = second, retry_texts, retry_language
@@ -512,6 +559,7 @@ def transcribe(
     samples: np.ndarray,
     settings: Settings | None = None,
     progress: ProgressFn | None = None,
+    vocabulary: Sequence[str] = (),
 ) -> Transcript:
     """Transcribe 16 kHz mono audio into timed words.
 
@@ -519,9 +567,10 @@ def transcribe(
         samples: float32 mono audio at 16 kHz.
         settings: model name, compute type, threads and beam size come from here.
         progress: called with (fraction 0..1, message) as segments are decoded.
+        vocabulary: domain terms of the question (:func:`question_vocabulary`) to bias decoding towards.
 
     Raises:
         MediaError: when the audio holds no speech (noise or silence).
     """
-    part = transcribe_chunk(samples, settings, min_speech_s=MIN_SPEECH_S, progress=progress)
+    part = transcribe_chunk(samples, settings, min_speech_s=MIN_SPEECH_S, progress=progress, vocabulary=vocabulary)
     return assemble_transcript([part], settings)
