@@ -229,6 +229,7 @@ class LiveAnalyser:
         settings: model settings and ``face_fps``; defaults from the environment.
         use_video: analyse the face in the video frames given to :meth:`add_video`.
         min_chunk_s / max_chunk_s: chunk lengths (tests shorten them).
+        vocabulary: the question's domain terms, to bias transcription towards them.
     """
 
     def __init__(
@@ -238,8 +239,10 @@ class LiveAnalyser:
         use_video: bool = True,
         min_chunk_s: float = MIN_CHUNK_S,
         max_chunk_s: float = MAX_CHUNK_S,
+        vocabulary: Sequence[str] = (),
     ) -> None:
         self.settings = settings or load_settings()
+        self.vocabulary = tuple(vocabulary)  # the question's domain terms (transcribe.question_vocabulary)
         self.use_video = use_video
         self.min_chunk_s = min_chunk_s
         self.max_chunk_s = max_chunk_s
@@ -419,7 +422,7 @@ class LiveAnalyser:
         if duration < self.settings.min_duration_s:
             minimum = self.settings.min_duration_s
             raise MediaError(f"The recording is only {duration:.1f} s long; answer for at least {minimum:.0f} s.")
-        transcript = assemble_transcript(parts.chunks)
+        transcript = assemble_transcript(parts.chunks, self.settings)
         use_video = self.use_video if use_video is None else use_video and self.use_video
         has_video = parts.video_frames_seen > 0 or (media is not None and media.has_video)
         if use_video and parts.face_frames:
@@ -520,7 +523,7 @@ class LiveAnalyser:
 
     def _process(self, samples: np.ndarray, offset: float, context: str) -> None:
         started = time.perf_counter()
-        part = transcribe_chunk(samples, self.settings, offset_s=offset, context=context)
+        part = transcribe_chunk(samples, self.settings, offset_s=offset, context=context, vocabulary=self.vocabulary)
         features = acoustic_features(samples, offset_s=offset)
         log.debug(
             "chunk %.1f-%.1f s: %d words in %.2f s%s", offset, offset + len(samples) / SAMPLE_RATE, len(part.words),

@@ -28,7 +28,7 @@ from .star import analyse_star
 from .stress import analyse_stress
 from .text_metrics import speech_metrics, split_sentences
 from .tips import build_tips
-from .transcribe import Transcript, transcribe
+from .transcribe import Transcript, question_vocabulary, transcribe
 from .voice import VoiceFeatures, voice_metrics
 
 if TYPE_CHECKING:
@@ -261,6 +261,7 @@ def _analyse_file(
             audio.samples,
             settings,
             progress=lambda f, _msg: report_progress("transcribing", 0.05 + 0.55 * f),
+            vocabulary=question_vocabulary(question.text, question.key_points),
         )
         mark("transcribing", t)
         report = build_report(

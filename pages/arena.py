@@ -8,6 +8,7 @@ from coach_core import questions as bank
 from coach_core.jobs import JobManager
 from coach_core.media import MediaError, probe
 from coach_core.sessions import save_recording
+from coach_core.transcribe import question_vocabulary
 from pages.common import get_store, jobs, open_session, settings
 
 st.title("🎤 Arena")
@@ -97,7 +98,7 @@ if question is not None:
         from pages.recorder import live_recorder
 
         try:
-            recorded = live_recorder(use_camera)
+            recorded = live_recorder(use_camera, tuple(question_vocabulary(question.text, question.key_points)))
         except Exception as exc:
             recorded = None
             st.warning(f"Live recording is unavailable here ({type(exc).__name__}). "

@@ -33,13 +33,14 @@ class LiveState:
     analyser: LiveAnalyser | None = None
     use_camera: bool = True
     config: Settings | None = None  # read in the script thread: callbacks must not touch st.*
+    vocabulary: tuple[str, ...] = ()  # the question's domain terms, to bias transcription towards them
 
     def live(self) -> LiveAnalyser:
         with self.lock:
             if self.started is None:
                 self.started = time.monotonic()
             if self.analyser is None:
-                self.analyser = LiveAnalyser(self.config, use_video=self.use_camera)
+                self.analyser = LiveAnalyser(self.config, use_video=self.use_camera, vocabulary=self.vocabulary)
             return self.analyser
 
     def on_audio(self, frame) -> None:
@@ -64,7 +65,7 @@ class LiveState:
 RAW_AUDIO = {"echoCancellation": False, "noiseSuppression": False, "autoGainControl": False}
 
 
-def live_recorder(use_camera: bool) -> Path | None:
+def live_recorder(use_camera: bool, vocabulary: tuple[str, ...] = ()) -> Path | None:
     """Show the live recorder; returns the recording's path once the person presses Stop."""
     import av
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
@@ -83,6 +84,7 @@ def live_recorder(use_camera: bool) -> Path | None:
     live: LiveState = state["live_state"]
     if live.analyser is None:
         live.use_camera = use_camera
+        live.vocabulary = vocabulary
     if "live_audio_sink" not in state:  # one sink per recording: every audio frame, none dropped
         state["live_audio_sink"] = AudioSinkTrack(live.on_audio)
     path = Path(state["live_path"])
