@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import offload
 from .config import Settings, load_settings
-from .coverage import coverage
+from .coverage import coverage, evidence_for
 from .face import FaceMetrics, analyse_face
 from .media import SILENCE_DBFS, decode_audio, probe, rms_dbfs
-from .schema import MediaInfo, Question, Report, Series
+from .schema import Coverage, MediaInfo, Question, Report, Series, Star, VoiceMetrics, Word
 from .scoring import score_all
 from .star import analyse_star
-from .stress import analyse_stress
-from .text_metrics import speech_metrics, split_sentences
+from .stress import UNRELIABLE_VOICE_REASON, analyse_stress, voice_cues
+from .text_metrics import Sentence, speech_metrics, split_sentences
 from .tips import build_tips
 from .transcribe import Transcript, question_vocabulary, transcribe
 from .voice import VoiceFeatures, voice_metrics
@@ -45,8 +45,17 @@ LIVE_COVER_TOLERANCE_S = 1.0
 LIVE_COVER_TOLERANCE_RATIO = 0.03
 
 
-def stress_cues(voice_pace: Series, voice_pitch: Series, face: FaceMetrics | None) -> dict[str, Series]:
-    cues = {"pitch rise": voice_pitch, "speech-rate jump": voice_pace}
+def content_metrics(
+    question: Question, words: Sequence[Word], sentences: Sequence[Sentence] | None = None
+) -> tuple[Coverage | None, Star | None]:
+    """Key-point coverage (None without key points) and, for a behavioural question, STAR."""
+    sentences = split_sentences(words) if sentences is None else sentences
+    found = coverage(question.key_points, sentences, evidence=evidence_for(question), kind=question.kind)
+    return found, analyse_star(sentences) if question.is_behavioural else None
+
+
+def stress_cues(voice: VoiceMetrics, face: FaceMetrics | None) -> dict[str, Series]:
+    cues = voice_cues(voice)  # none when the voice measures are unreliable (quiet, noisy)
     if face is not None and face.available:
         cues.update(
             {
@@ -103,9 +112,7 @@ def build_report(
     t = time.perf_counter()
     metrics = speech_metrics(transcript.words, duration_s)
     sentences = split_sentences(transcript.words)
-    metrics.coverage = coverage(question.key_points, sentences)
-    if question.is_behavioural:
-        metrics.star = analyse_star(sentences)
+    metrics.coverage, metrics.star = content_metrics(question, transcript.words, sentences)
     mark("content", t)
 
     report_progress("voice", 0.72)
@@ -126,7 +133,7 @@ def build_report(
 
     report_progress("scoring", 0.95)
     t = time.perf_counter()
-    stress = analyse_stress(stress_cues(voice.pace, voice.pitch, face))
+    stress = analyse_stress(stress_cues(voice, face), voice.voiced, "" if voice.reliable else UNRELIABLE_VOICE_REASON)
     scores = score_all(question, metrics, duration_s, voice=voice, face=face, stress=stress)
     tips = build_tips(question, metrics, duration_s, scores, voice=voice, face=face, stress=stress)
     mark("scoring", t)

@@ -270,6 +270,16 @@ class VoiceMetrics(Plain):
     loudness: Series = field(default_factory=Series)
     pace: Series = field(default_factory=Series)
     pauses: Series = field(default_factory=Series)
+    # How far the voice measures can be trusted (0-1) from level, noise and voiced speech; the scores
+    # that use the voice lean on it by this much (docs/scoring.md). Reports made before: 1.0.
+    confidence: float = 1.0
+    reliable: bool = True
+    confidence_reasons: list[str] = field(default_factory=list)
+    snr_db: float | None = None  # speech level over the background (quietest frames), dB
+    voiced_s: float | None = None  # seconds of voiced speech the pitch measures rest on
+    pitch_floor_hz: float | None = None  # the speaker's own pitch range used (two-pass, De Looze & Hirst)
+    pitch_ceiling_hz: float | None = None
+    voiced: Series = field(default_factory=Series)  # seconds of voiced speech in each second
 
 
 @dataclass

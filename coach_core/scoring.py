@@ -118,6 +118,18 @@ def _voice(voice: VoiceMetrics | None, attr: str) -> float | None:
     return None if voice is None else getattr(voice, attr)
 
 
+def _lean(voice: VoiceMetrics | None, weight: float) -> float:
+    """A voice input's weight, scaled by how far the voice measures can be trusted (quiet or noisy
+    recordings: confidence < 1), so the score leans on the other inputs instead."""
+    return weight if voice is None else weight * voice.confidence
+
+
+def _voice_note(voice: VoiceMetrics | None, note: str = "") -> str:
+    if voice is None or voice.confidence >= 1.0:
+        return note
+    return "; ".join(x for x in (note, f"weight x{voice.confidence:.2f}: voice measures less reliable") if x)
+
+
 def content_score(question: Question, metrics: SpeechMetrics) -> ScoreDetail:
     coverage = metrics.coverage.score if metrics.coverage is not None else None
     parts = [Part("key-point coverage", coverage, "0-1", 1.0, lambda v: v)]
@@ -166,12 +178,12 @@ def confidence_score(
         spikes = len(stress.spikes) / max(minutes, 1e-6)
     return combine(
         [
-            Part("jitter", _voice(voice, "jitter_local_pct"), "%", 0.1,
-                 lambda v: lower_is_better(v, JITTER_GOOD, JITTER_BAD)),
-            Part("shimmer", _voice(voice, "shimmer_local_pct"), "%", 0.1,
-                 lambda v: lower_is_better(v, SHIMMER_GOOD, SHIMMER_BAD)),
-            Part("volume steadiness", _voice(voice, "loudness_variability_db"), "dB SD", 0.1,
-                 lambda v: lower_is_better(v, LOUDNESS_SD_GOOD, LOUDNESS_SD_BAD)),
+            Part("jitter", _voice(voice, "jitter_local_pct"), "%", _lean(voice, 0.1),
+                 lambda v: lower_is_better(v, JITTER_GOOD, JITTER_BAD), _voice_note(voice)),
+            Part("shimmer", _voice(voice, "shimmer_local_pct"), "%", _lean(voice, 0.1),
+                 lambda v: lower_is_better(v, SHIMMER_GOOD, SHIMMER_BAD), _voice_note(voice)),
+            Part("volume steadiness", _voice(voice, "loudness_variability_db"), "dB SD", _lean(voice, 0.1),
+                 lambda v: lower_is_better(v, LOUDNESS_SD_GOOD, LOUDNESS_SD_BAD), _voice_note(voice)),
             Part("steady gaze (eye contact)", _face(face, "eye_contact_ratio"), "share", 0.2,
                  lambda v: higher_is_better(v, EYE_CONTACT_BAD, EYE_CONTACT_GOOD), "face proxy"),
             Part("stress spikes", spikes, "per min", 0.1, lambda v: lower_is_better(v, 0.0, SPIKES_PER_MIN_BAD)),
@@ -187,16 +199,16 @@ def confidence_score(
 def engagement_score(voice: VoiceMetrics | None, face: FaceMetrics | None) -> ScoreDetail:
     return combine(
         [
-            Part("pitch variation", _voice(voice, "pitch_variability_st"), "semitones SD", 0.3,
-                 lambda v: higher_is_better(v, PITCH_SD_BAD, PITCH_SD_GOOD)),
+            Part("pitch variation", _voice(voice, "pitch_variability_st"), "semitones SD", _lean(voice, 0.3),
+                 lambda v: higher_is_better(v, PITCH_SD_BAD, PITCH_SD_GOOD), _voice_note(voice)),
             Part("facial expressiveness", _face(face, "expressiveness"), "0-1", 0.2,
                  lambda v: higher_is_better(v, EXPRESSIVENESS_BAD, EXPRESSIVENESS_GOOD), "face proxy"),
             Part("eye contact", _face(face, "eye_contact_ratio"), "share", 0.25,
                  lambda v: higher_is_better(v, EYE_CONTACT_BAD, EYE_CONTACT_GOOD), "face proxy"),
-            Part("vocal energy", _voice(voice, "loudness_dbfs"), "dBFS", 0.15,
-                 lambda v: higher_is_better(v, LEVEL_BAD, LEVEL_GOOD)),
-            Part("sentence endings held", None if voice is None else 1.0 - voice.trailing_off_ratio, "share", 0.1,
-                 lambda v: v, "not trailing off"),
+            Part("vocal energy", _voice(voice, "loudness_dbfs"), "dBFS", _lean(voice, 0.15),
+                 lambda v: higher_is_better(v, LEVEL_BAD, LEVEL_GOOD), _voice_note(voice)),
+            Part("sentence endings held", None if voice is None else 1.0 - voice.trailing_off_ratio, "share",
+                 _lean(voice, 0.1), lambda v: v, _voice_note(voice, "not trailing off")),
         ],
         "A lively voice and face, eye contact and energy.",
     )  # fmt: skip

@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
@@ -17,8 +18,31 @@ from .media import SAMPLE_RATE
 from .schema import Series, VoiceMetrics, Word
 from .text_metrics import PAUSE_MIN_S, Sentence
 
-PITCH_FLOOR_HZ = 75.0
+# Pitch in two passes with the speaker's own range (De Looze & Hirst 2008; Hirst 2011): a first pass
+# over Praat's standard range for speech (50-800 Hz), then floor = 0.75 x q25 and ceiling = k x q75
+# of that speaker's first-pass f0. The authors advise k = 1.5, and up to 2.5 for expressive speech; we
+# take 2.0: at 1.5 a stretch of raised (stressed) speech 11 semitones above a calm baseline fell
+# above the ceiling and was tracked an octave down, and at 2.5 octave errors crept back into a hoarse
+# voice. A fixed 75-500 Hz range cut off most of a low, hoarse voice (a man with a cold at ~65 Hz)
+# and kept octave errors up to 500 Hz.
+FIRST_PASS_FLOOR_HZ = 50.0
+FIRST_PASS_CEILING_HZ = 800.0
+FLOOR_QUANTILE, FLOOR_FACTOR = 25.0, 0.75
+CEILING_QUANTILE, CEILING_FACTOR = 75.0, 2.0
+FIRST_PASS_STEP_S = 0.02  # the first pass only sets the range: half the frames, half the time
+MIN_RANGE_FRAMES = 25  # fewer voiced first-pass frames (0.5 s) than this: keep the first-pass range
+PITCH_FLOOR_HZ = 75.0  # range for perturbation measures when the speaker's own cannot be set
 PITCH_CEILING_HZ = 500.0
+# Octave jumps: a frame this far (semitones) from the median of its voiced neighbourhood is a
+# tracking error (halving/doubling); it is moved back by an octave when that lands it within
+# OCTAVE_FOLD_TOLERANCE_ST of the neighbourhood, otherwise dropped.
+OCTAVE_JUMP_ST = 9.0
+OCTAVE_FOLD_TOLERANCE_ST = 4.0
+OCTAVE_WINDOW_S = 0.3  # neighbourhood: voiced frames within this many seconds either side
+MIN_NEIGHBOURS = 5  # fewer voiced neighbours than this: the speaker's median is the reference
+MIN_VOICED_FRAMES = 20  # fewer voiced frames than this: pitch is not measured
+MIN_FRAMES_PER_SECOND = 5  # a second with fewer voiced frames gets no pitch point (a blip, not a contour)
+PITCH_STEP_S = 0.01
 MONOTONE_BELOW_ST = 2.0  # pitch SD under 2 semitones sounds flat (docs/scoring.md)
 FRAME_S = 0.05  # loudness frame
 ACTIVE_BELOW_PEAK_DB = 35.0  # frames within 35 dB of the loud end count as speech for loudness
@@ -28,6 +52,15 @@ CLIPPED_RATIO_WARN = 0.001
 QUIET_DBFS = -40.0
 PACE_WINDOW_S = 10.0
 MIN_PITCH_S = 0.1  # Praat's pitch analysis needs a few periods of the pitch floor (3 / 75 Hz = 40 ms)
+# How far the voice measures can be trusted: each condition maps linearly from 0 (at "bad") to 1 (at
+# "good"); confidence is the weakest of them. Under RELIABLE_FROM the report says so and the scores
+# lean less on the voice.
+LEVEL_BAD_DBFS, LEVEL_GOOD_DBFS = -55.0, -40.0  # speaking level (quiet: noise and hum weigh more)
+SNR_BAD_DB, SNR_GOOD_DB = 5.0, 12.0  # loud speech (90th percentile frame) over the background (5th)
+SPEECH_QUANTILE, NOISE_QUANTILE = 90.0, 5.0
+HNR_BAD_DB, HNR_GOOD_DB = 0.0, 5.0  # mean harmonics-to-noise of voiced frames (Praat; ~0 dB = barely periodic)
+VOICED_BAD_S, VOICED_GOOD_S = 1.5, 6.0  # seconds of voiced speech behind the pitch statistics
+RELIABLE_FROM = 0.6
 
 
 def _semitones(hz: np.ndarray, ref: float) -> np.ndarray:
@@ -51,8 +84,17 @@ def _per_second(
     values: list[float | None] = []
     for s in range(seconds):
         mask = (t >= s) & (t < s + 1)
-        values.append(float(reduce(v[mask])) if mask.any() else None)
+        value = reduce(v[mask]) if mask.any() else None
+        values.append(None if value is None else float(value))
     return Series(t=[float(s) + 0.5 for s in range(seconds)], values=values)
+
+
+def _median_of_enough(hz: np.ndarray) -> float | None:
+    return float(np.median(hz)) if len(hz) >= MIN_FRAMES_PER_SECOND else None
+
+
+def _seconds_of(frames: np.ndarray) -> float:
+    return len(frames) * PITCH_STEP_S
 
 
 def pace_series(words: Sequence[Word], duration: float, window_s: float = PACE_WINDOW_S) -> Series:
@@ -95,6 +137,8 @@ class VoiceFeatures:
     hnr_db: float | None = None
     periods: int = 0  # glottal periods behind jitter/shimmer (their weight when merging)
     hnr_frames: int = 0  # voiced frames behind the HNR mean (its weight when merging)
+    pitch_floor_hz: float = FIRST_PASS_FLOOR_HZ  # the range of the second pitch pass
+    pitch_ceiling_hz: float = FIRST_PASS_CEILING_HZ
 
     @property
     def duration_s(self) -> float:
@@ -122,19 +166,45 @@ def _perturbation(
     return clean(jitter, 100.0), clean(shimmer, 100.0), clean(hnr), periods
 
 
+def speaker_range(f0_hz: np.ndarray) -> tuple[float, float] | None:
+    """The speaker's own pitch floor and ceiling from a first-pass track (0 = unvoiced): 0.75 x q25
+    and 2 x q75 (after De Looze & Hirst 2008). None when too little is voiced to say."""
+    voiced = f0_hz[f0_hz > 0]
+    if len(voiced) < MIN_RANGE_FRAMES:
+        return None
+    low, high = np.percentile(voiced, [FLOOR_QUANTILE, CEILING_QUANTILE])
+    floor = max(FIRST_PASS_FLOOR_HZ, FLOOR_FACTOR * float(low))
+    ceiling = min(FIRST_PASS_CEILING_HZ, CEILING_FACTOR * float(high))
+    return (floor, ceiling) if ceiling > floor * 1.5 else None
+
+
+def _pitch_track(
+    sound: Any, floor: float, ceiling: float, step_s: float = PITCH_STEP_S
+) -> tuple[np.ndarray, np.ndarray]:
+    pitch = sound.to_pitch_ac(time_step=step_s, pitch_floor=floor, pitch_ceiling=ceiling)
+    return pitch.selected_array["frequency"], pitch.xs()
+
+
 def acoustic_features(samples: np.ndarray, offset_s: float = 0.0) -> VoiceFeatures:
-    """Pitch track, jitter/shimmer/HNR (Praat) and loudness frames of 16 kHz mono audio."""
+    """Pitch track (two passes, the speaker's own range), jitter/shimmer/HNR (Praat) and loudness
+    frames of 16 kHz mono audio."""
     import parselmouth
 
+    floor, ceiling = FIRST_PASS_FLOOR_HZ, FIRST_PASS_CEILING_HZ
     if len(samples) < MIN_PITCH_S * SAMPLE_RATE:  # too short for one pitch window (a live tail)
         f0, f0_t = np.zeros(0), np.zeros(0)
         jitter = shimmer = hnr = None
         periods = 0
     else:
         sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=SAMPLE_RATE)
-        pitch = sound.to_pitch_ac(time_step=0.01, pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ)
-        f0, f0_t = pitch.selected_array["frequency"], pitch.xs() + offset_s
-        jitter, shimmer, hnr, periods = _perturbation(sound, PITCH_FLOOR_HZ, PITCH_CEILING_HZ)
+        f0, xs = _pitch_track(sound, floor, ceiling, FIRST_PASS_STEP_S)  # only its quantiles are used
+        own = speaker_range(f0)
+        if own is not None:
+            floor, ceiling = own
+        f0, xs = _pitch_track(sound, floor, ceiling)
+        f0_t = xs + offset_s
+        perturbation_range = own or (PITCH_FLOOR_HZ, PITCH_CEILING_HZ)
+        jitter, shimmer, hnr, periods = _perturbation(sound, *perturbation_range)
     return VoiceFeatures(
         offset_s=offset_s,
         n_samples=len(samples),
@@ -147,6 +217,8 @@ def acoustic_features(samples: np.ndarray, offset_s: float = 0.0) -> VoiceFeatur
         hnr_db=hnr,
         periods=periods,
         hnr_frames=int((f0 > 0).sum()),
+        pitch_floor_hz=floor,
+        pitch_ceiling_hz=ceiling,
     )
 
 
@@ -179,21 +251,81 @@ def merge_features(parts: Sequence[VoiceFeatures]) -> VoiceFeatures:
         hnr_db=_weighted(parts, lambda p: p.hnr_db, lambda p: p.hnr_frames),
         periods=sum(p.periods for p in parts),
         hnr_frames=sum(p.hnr_frames for p in parts),
+        pitch_floor_hz=min(p.pitch_floor_hz for p in parts),
+        pitch_ceiling_hz=max(p.pitch_ceiling_hz for p in parts),
     )
+
+
+def fix_octave_jumps(f0_hz: np.ndarray, step_s: float = PITCH_STEP_S) -> np.ndarray:
+    """A copy of a pitch track (0 = unvoiced) with octave jumps undone: a frame about an octave
+    above or below the median of its voiced neighbourhood is moved back by an octave when that
+    lands it near the neighbourhood, or dropped (0) when it does not."""
+    f0 = np.asarray(f0_hz, dtype=float).copy()
+    voiced = f0 > 0
+    if voiced.sum() < MIN_NEIGHBOURS:
+        return f0
+    half = max(1, round(OCTAVE_WINDOW_S / step_s))
+    padded = np.pad(np.where(voiced, np.log2(np.where(voiced, f0, 1.0)), np.nan), half, constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    counts = np.sum(~np.isnan(windows), axis=1)
+    with catch_warnings():
+        simplefilter("ignore", RuntimeWarning)  # all-NaN windows: unvoiced stretches
+        local = np.nanmedian(windows, axis=1)
+    overall = float(np.median(np.log2(f0[voiced])))
+    reference = np.where(counts >= MIN_NEIGHBOURS, local, overall)
+    for i in np.flatnonzero(voiced):
+        jump = 12.0 * (np.log2(f0[i]) - reference[i])
+        if abs(jump) < OCTAVE_JUMP_ST:
+            continue
+        folded = jump - 12.0 * np.sign(jump)
+        f0[i] = f0[i] * 2.0 ** (-np.sign(jump)) if abs(folded) <= OCTAVE_FOLD_TOLERANCE_ST else 0.0
+    return f0
+
+
+def clean_pitch(f0_hz: np.ndarray) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """The speaker's own range applied to a (possibly merged) track, then octave jumps undone."""
+    f0 = np.asarray(f0_hz, dtype=float).copy()
+    own = speaker_range(f0)
+    if own is not None:
+        f0[(f0 < own[0]) | (f0 > own[1])] = 0.0
+    return fix_octave_jumps(f0), own
+
+
+def _ramp(value: float | None, bad: float, good: float) -> float:
+    return 1.0 if value is None else float(np.clip((value - bad) / (good - bad), 0.0, 1.0))
+
+
+def voice_confidence(
+    level_dbfs: float, snr_db: float | None, hnr_db: float | None, voiced_s: float
+) -> tuple[float, list[str]]:
+    """How far the voice measures can be trusted (0-1, the weakest condition) and what lowers it."""
+    checks = [
+        (_ramp(level_dbfs, LEVEL_BAD_DBFS, LEVEL_GOOD_DBFS), f"quiet ({level_dbfs:.0f} dBFS while speaking)"),
+        (_ramp(snr_db, SNR_BAD_DB, SNR_GOOD_DB), f"noisy (speech only {snr_db or 0:.0f} dB over the background)"),
+        (_ramp(hnr_db, HNR_BAD_DB, HNR_GOOD_DB), f"a rough or noisy voice signal (HNR {hnr_db or 0:.1f} dB)"),
+        (_ramp(voiced_s, VOICED_BAD_S, VOICED_GOOD_S), f"little voiced speech ({voiced_s:.1f} s)"),
+    ]
+    confidence = min(c for c, _ in checks)
+    reasons = [reason for c, reason in checks if c < 1.0]
+    return round(confidence, 2), reasons
 
 
 def voice_metrics(features: VoiceFeatures, words: Sequence[Word], sentences: Sequence[Sentence]) -> VoiceMetrics:
     """Prosody of an answer from its acoustic features and its timed words."""
     duration = features.duration_s
-    f0, times = features.f0_hz, features.f0_t
+    times = features.f0_t
+    f0, own = clean_pitch(features.f0_hz)
     voiced = f0 > 0
+    voiced_s = float(voiced.sum()) * PITCH_STEP_S
     warnings: list[str] = []
-    if voiced.sum() >= 20:
+    if voiced.sum() >= MIN_VOICED_FRAMES:
         hz = f0[voiced]
         median = float(np.median(hz))
         st = _semitones(hz, median)
-        p5, p95 = np.percentile(hz, [5, 95])
-        pitch_range = float(_semitones(np.array([p95]), p5)[0])
+        p5, p95 = np.percentile(st, [5, 95])
+        pitch_range = float(p95 - p5)
+        # SD of the cleaned track: with octave errors and out-of-range frames gone it is no longer
+        # dragged by them (an IQR-based SD overstated two-register real speech: 4.6 vs 3.4 st).
         variability = float(np.std(st))
         monotone = variability < MONOTONE_BELOW_ST
         reason = (
@@ -203,13 +335,16 @@ def voice_metrics(features: VoiceFeatures, words: Sequence[Word], sentences: Seq
         )
         pitch_mean: float | None = float(np.mean(hz))
         pitch_median: float | None = median
-        pitch_series = _per_second(times[voiced], hz, duration)
+        pitch_series = _per_second(times[voiced], hz, duration, _median_of_enough)
     else:
         pitch_mean = pitch_median = None
         pitch_range = variability = None  # type: ignore[assignment]
         monotone, reason = False, "too little voiced speech to measure pitch"
         pitch_series = Series(t=[], values=[])
     pitch_series.unit = "Hz"
+    voiced_series = _per_second(times[voiced], f0[voiced], duration, _seconds_of)
+    voiced_series.values = [v or 0.0 for v in voiced_series.values]
+    voiced_series.unit = "s"
 
     db = features.db
     frame_t = features.offset_s + (np.arange(len(db)) + 0.5) * FRAME_S
@@ -232,8 +367,16 @@ def voice_metrics(features: VoiceFeatures, words: Sequence[Word], sentences: Seq
         warnings.append(f"The recording clips ({clipped:.1%} of samples at full scale): move back or lower the gain.")
     if level < QUIET_DBFS:
         warnings.append(f"The recording is quiet ({level:.0f} dBFS while speaking): move closer to the microphone.")
-    loud_series = _per_second(frame_t, db, duration)
+    loud_series = _per_second(frame_t[active], db[active], duration)  # speech only: pauses are not "quiet speech"
     loud_series.unit = "dBFS"
+    snr = float(np.subtract(*np.percentile(db, [SPEECH_QUANTILE, NOISE_QUANTILE]))) if len(db) else None
+    confidence, doubts = voice_confidence(level, snr, features.hnr_db, voiced_s)
+    reliable = confidence >= RELIABLE_FROM
+    if not reliable:
+        warnings.append(
+            "The voice measures are less reliable for this recording (" + "; ".join(doubts) + "): "
+            "the scores lean less on them."
+        )
     return VoiceMetrics(
         pitch_mean_hz=pitch_mean,
         pitch_median_hz=pitch_median,
@@ -254,6 +397,14 @@ def voice_metrics(features: VoiceFeatures, words: Sequence[Word], sentences: Seq
         loudness=loud_series,
         pace=pace_series(words, duration),
         pauses=pause_series(words, duration),
+        confidence=confidence,
+        reliable=reliable,
+        confidence_reasons=doubts,
+        snr_db=snr,
+        voiced_s=voiced_s,
+        pitch_floor_hz=own[0] if own else None,
+        pitch_ceiling_hz=own[1] if own else None,
+        voiced=voiced_series,
     )
 
 
