@@ -119,7 +119,7 @@ def main() -> int:
         "Command: `.venv/bin/python -m bench.fillers_real` (real transcription step + the product's filler",
         "rules, aligned to the verbatim references in `../shared/media/real-speech`).",
         "Target: recall >= 85%, precision >= 90%. Before this change (Whisper decoding only Silero's spans",
-        "padded by 400 ms, so an \"uh\" just before a sentence was never decoded): um/uh recall 75% (6/8),",
+        'padded by 400 ms, so an "uh" just before a sentence was never decoded): um/uh recall 75% (6/8),',
         "precision 100%.",
         "",
         "| clip | reference um/uh | found | matched | transcription s |",
