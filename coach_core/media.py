@@ -14,17 +14,34 @@ import numpy as np
 from .schema import MediaInfo
 
 SAMPLE_RATE = 16000
-# Container families we accept (PyAV/FFmpeg demuxer names).
+# Any container FFmpeg can open is accepted when an audio track in it decodes: whether a file can be
+# analysed is decided by decoding, not by a list of containers (AIFF, MPEG-PS, 3GP, AU, WMA, CAF, TS
+# all decode). These are the common ones, named in messages (PyAV/FFmpeg demuxer names).
 SUPPORTED_FORMATS = {
     "wav": "WAV",
     "mp3": "MP3",
-    "mov,mp4,m4a,3gp,3g2,mj2": "MP4/M4A/MOV",
+    "mov,mp4,m4a,3gp,3g2,mj2": "MP4/M4A/MOV/3GP",
     "ogg": "Ogg/Opus",
     "matroska,webm": "WebM/MKV",
     "flac": "FLAC",
     "aac": "AAC",
+    "aiff": "AIFF",
+    "mpeg": "MPEG-PS",
+    "mpegts": "MPEG-TS",
+    "asf": "WMA/WMV",
+    "au": "AU",
+    "caf": "CAF",
+    "avi": "AVI",
 }
-SUPPORTED_LABEL = "WAV, MP3, M4A, MP4, MOV, OGG/Opus, WebM, MKV, FLAC or AAC"
+SUPPORTED_LABEL = "an audio or video file FFmpeg can decode (WAV, MP3, M4A, MP4, MOV, OGG, WebM, MKV, FLAC, AIFF, ...)"
+# File extensions the upload widget offers (the decoder, not the name, decides in the end).
+UPLOAD_EXTENSIONS = [
+    "wav", "mp3", "m4a", "ogg", "oga", "opus", "webm", "mp4", "m4v", "mov", "mkv", "mka", "flac", "aac",
+    "aif", "aiff", "aifc", "mpg", "mpeg", "ts", "mts", "3gp", "3g2", "amr", "au", "snd", "wma", "wmv", "asf",
+    "caf", "avi", "flv",
+]  # fmt: skip
+# FFmpeg demuxers that read stills or text, never a recording (a text file opens as "tty").
+NOT_RECORDINGS = {"tty", "image2", "gif", "apng", "jpeg_pipe", "png_pipe", "webp_pipe", "bmp_pipe", "svg_pipe"}
 SILENCE_DBFS = -60.0  # quieter than this over the whole file is treated as silence
 TRUNCATION_TOLERANCE = 0.9  # decoded / declared duration below this means the file is cut short
 
@@ -86,8 +103,10 @@ def probe(path: Path | str, max_duration_s: float | None = None) -> MediaInfo:
     container = _open(path)
     try:
         fmt = container.format.name
-        if fmt not in SUPPORTED_FORMATS:
-            raise MediaError(f"Unsupported container '{container.format.long_name or fmt}'; use {SUPPORTED_LABEL}.")
+        if fmt in NOT_RECORDINGS or (fmt.endswith("_pipe") and not container.streams.audio):
+            raise MediaError(
+                f"Not a recording ({container.format.long_name or fmt}: an image or text); use {SUPPORTED_LABEL}."
+            )
         if not container.streams.audio:
             kind = "video without sound" if container.streams.video else "no audio"
             raise MediaError(f"The file has no audio track ({kind}); the answer needs sound.")

@@ -6,7 +6,7 @@ import streamlit as st
 from coach_core import live
 from coach_core import questions as bank
 from coach_core.jobs import JobManager
-from coach_core.media import MediaError, probe
+from coach_core.media import UPLOAD_EXTENSIONS, MediaError, probe
 from coach_core.sessions import save_recording
 from coach_core.transcribe import question_vocabulary
 from pages.common import get_store, jobs, open_session, settings
@@ -114,8 +114,7 @@ if question is not None:
         if clip is not None and st.button("Analyse this recording", key="analyse_audio"):
             submit(clip.getvalue(), "answer.wav")
     with upload_tab:
-        upload = st.file_uploader("Audio or video file", type=["wav", "mp3", "m4a", "ogg", "opus", "webm", "mp4",
-                                                               "mov", "mkv", "flac", "aac"], key="upload")  # fmt: skip
+        upload = st.file_uploader("Audio or video file", type=UPLOAD_EXTENSIONS, key="upload")
         if upload is not None and st.button("Analyse this file", key="analyse_upload"):
             submit(upload.getvalue(), upload.name)
 
