@@ -15,7 +15,7 @@ from typing import Any
 from markupsafe import escape
 
 from .charts import Band, bar_chart, line_chart
-from .schema import Report, ScoreDetail
+from .schema import Report, ScoreDetail, VoiceMetrics
 from .tips import clock
 
 SCORE_NAMES = ("confidence", "clarity", "resilience", "engagement")
@@ -121,6 +121,11 @@ def spike_bands(report: Report) -> list[Band]:
     return [Band(x.start, x.end, SPIKE_COLOUR, "stress spike") for x in spikes]
 
 
+def pitch_variation_text(voice: VoiceMetrics) -> str:
+    """The line "Pitch variation: 2.3 st": the SD of pitch in semitones around the speaker's median, with its unit."""
+    return f"Pitch variation: {fmt(voice.pitch_variability_st, 1, 'st')}"
+
+
 def _voice(report: Report, bands: list[Band]) -> dict[str, Any] | None:
     v = report.voice
     if v is None:
@@ -128,14 +133,16 @@ def _voice(report: Report, bands: list[Band]) -> dict[str, Any] | None:
     duration = report.duration_s
     rows = [
         ("Pitch (mean / median)", f"{fmt(v.pitch_mean_hz, 0)} / {fmt(v.pitch_median_hz, 0, 'Hz')}"),
-        ("Pitch variation", f"{fmt(v.pitch_variability_st, 1, 'semitones SD')}"),
+        ("Pitch variation", f"{fmt(v.pitch_variability_st, 1, 'st')} (SD in semitones around your median)"),
         ("Pitch range", fmt(v.pitch_range_st, 1, "semitones")),
         ("Jitter / shimmer", f"{fmt(v.jitter_local_pct, 2, '%')} / {fmt(v.shimmer_local_pct, 1, '%')}"),
         ("Harmonics-to-noise", fmt(v.hnr_db, 1, "dB")),
         ("Loudness", f"{fmt(v.loudness_dbfs, 1, 'dBFS')} (varies by {fmt(v.loudness_variability_db, 1, 'dB')})"),
         ("Sentence endings trailing off", fmt(v.trailing_off_ratio, 0, "%", 100)),
         ("Voiced share of the answer", fmt(v.voiced_ratio, 0, "%", 100)),
-    ]
+        ("Voice measures reliability", f"{fmt(v.confidence, 0, '%', 100)}"
+         + (f" ({'; '.join(v.confidence_reasons)})" if v.confidence_reasons else "")),
+    ]  # fmt: skip
     charts = [
         line_chart(v.pace, title="Pace", unit="words/min", duration_s=duration, bands=bands, wide=True),
         line_chart(v.pitch, title="Pitch", unit="Hz", duration_s=duration, colour=PITCH_COLOUR),

@@ -4,6 +4,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from coach_core.pdf import PdfError, cached_pdf, chromium_executable
+from coach_core.report_context import pitch_variation_text
 from coach_core.tips import clock
 from pages.archive_panel import archive_panel
 from pages.common import fmt_score, get_store
@@ -109,8 +110,10 @@ with c2:
     )
     if report.voice is not None:
         v = report.voice
-        st.markdown(f"- Pitch variation: **{fmt_score(v.pitch_variability_st and v.pitch_variability_st * 10)}** "
-                    f"({v.monotone_reason})")  # fmt: skip
+        st.markdown(f"- {pitch_variation_text(v)} ({v.monotone_reason})")
+        if not v.reliable:
+            st.caption(f"Voice measures less reliable here (confidence {v.confidence:.0%}): "
+                       + "; ".join(v.confidence_reasons))  # fmt: skip
     if report.face is not None:
         f = report.face
         if f.available:

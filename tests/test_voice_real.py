@@ -232,3 +232,16 @@ def test_noisy_recording_lowers_confidence(tmp_path: Path) -> None:
     clean = voice_metrics(acoustic_features(samples), [], [])
     assert clean.reliable and not v.reliable
     assert any("noisy" in r or "rough" in r for r in v.confidence_reasons)
+
+
+def test_pitch_variation_is_shown_in_semitones_with_its_unit() -> None:
+    from coach_core.report_context import pitch_variation_text
+    from coach_core.schema import VoiceMetrics
+
+    v = VoiceMetrics(pitch_mean_hz=100.0, pitch_median_hz=98.0, pitch_range_st=9.0, pitch_variability_st=2.34,
+                     monotone=False, monotone_reason="", jitter_local_pct=None, shimmer_local_pct=None, hnr_db=None,
+                     loudness_dbfs=-25.0, loudness_variability_db=5.0, trailing_off_ratio=0.0, clipped_ratio=0.0,
+                     voiced_ratio=0.4)  # fmt: skip
+    assert pitch_variation_text(v) == "Pitch variation: 2.3 st"
+    dashboard = (Path(__file__).resolve().parents[1] / "pages" / "dashboard.py").read_text()
+    assert "pitch_variation_text(v)" in dashboard and "pitch_variability_st * 10" not in dashboard
