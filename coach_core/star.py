@@ -1,8 +1,18 @@
-"""STAR structure (Situation, Task, Action, Result) in a behavioural answer.
+"""STAR structure (Situation, Task, Action, Result) in a behavioural answer, clause by clause.
 
-Each sentence is compared with short descriptions of every part (MiniLM) and checked for the
-phrases people use to open that part ("my job was to", "as a result"). A part is present when
-a sentence fits it clearly; the reason says which sentence and why.
+Spoken stories run their parts together ("...I told the stakeholders early, as a result the
+migration finished a week late"), so sentences are first cut into clauses at the words that open a
+new part (", as a result", ", so", "and then", "which meant", ...). Each clause is then read two
+ways: the phrases people use for a part (explicit cues: "my job was to", "that was my call",
+"as a result", "I rolled back ...") and its closeness to short prototype sentences of every part
+(MiniLM). A cue is strong evidence; closeness alone counts only when that part is the clause's
+best fit and clearly so. Two rules keep the parts apart:
+
+- a Result needs an outcome: an action clause ("I rolled back the release") is never taken as the
+  result, and a lesson alone ("I learned to ask earlier") is reflection, not an outcome;
+- responsibility said in any words ("I was leading the migration", "that was my call") is a Task.
+
+Every part found carries the clause that showed it and why.
 """
 
 from __future__ import annotations
@@ -14,21 +24,23 @@ import numpy as np
 
 from .coverage import embed
 from .schema import Star, StarPart
-from .text_metrics import Sentence, strip_fillers
+from .text_metrics import MIN_CLAUSE_WORDS, Clause, Sentence, split_clauses
 
 PARTS = ("situation", "task", "action", "result")
 
-# Prototype sentences per part: what such a sentence typically says.
+# Prototype sentences per part: what such a clause typically says.
 PROTOTYPES: dict[str, list[str]] = {
     "situation": [
         "At my previous company our team was working on a product with a serious problem.",
         "A few years ago I was working as an engineer and we faced a difficult situation.",
         "The context was that the project was behind schedule and the customer was unhappy.",
+        "We were about to launch a new version and a lot of customers depended on it.",
     ],
     "task": [
         "My responsibility was to fix the problem and I was asked to lead the work.",
         "I needed to find a way to deliver the project on time.",
         "The goal was to reduce the errors and my task was to make it happen.",
+        "I was the one in charge of the release, so the decision was mine.",
     ],
     "action": [
         "I decided to set up a meeting and talked to each person involved.",
@@ -40,40 +52,89 @@ PROTOTYPES: dict[str, list[str]] = {
     "result": [
         "As a result we reduced the failures by forty percent and shipped on time.",
         "In the end the project was a success and the customer renewed the contract.",
-        "The outcome was positive and I learned to communicate earlier.",
+        "The outcome was that we launched a week late but lost no customers.",
+        "The team adopted the new process and the errors stopped.",
     ],
 }
 
-# Phrases that open or mark each part (word-boundary, case-insensitive).
+_I_PAST = (
+    r"decided|started|built|created|wrote|organi[sz]ed|set up|talked|spoke|proposed|reached out|implemented|"
+    r"designed|scheduled|analy[sz]ed|introduced|asked|met|worked|suggested|took|made|changed|added|fixed|"
+    r"rewrote|moved|put|called|booked|sat down|pulled|ran|rolled|escalated|split|paired|reviewed|documented|"
+    r"presented|negotiated|drafted|prototyped|tested|measured|went|sent|told|explained|agreed|offered|"
+    r"brought|gathered|mapped|listed|interviewed|shadowed|wrote up|cut|dropped|pushed|paused|stopped|"
+    r"replaced|migrated|deployed|traced|checked|compared|ran|mentored|coached|delegated|set|planned|"
+    r"prioriti[sz]ed|focused|volunteered|apologi[sz]ed|flagged|raised|shared|invited|hosted|facilitated|"
+    r"opened|closed|merged|reverted|restored|patched|wrote|read|looked|dug|spent|got|gave|showed|"
+    r"proposed|chose|picked|broke|asked|pitched|convinced|persuaded|framed|summari[sz]ed|followed up|"
+    r"re-?ran|re-?wrote|re-?planned|re-?scoped|scoped|estimated|timeboxed|tracked|monitored|automated"
+)
+
+# Phrases that open or mark each part (case-insensitive). Fillers are stripped before matching.
 CUES: dict[str, list[str]] = {
     "situation": [
-        r"\bat my (previous|last|old|current) (job|company|role|team)",
-        r"\bwhen i was (working|at|in|a)\b", r"\b(a few|two|three|several) (years|months) ago\b",
-        r"\blast (year|month|quarter)\b", r"\bin my (previous|last|first) (job|role|position)\b",
-        r"\bthe (situation|context|background) was\b", r"\bwe were (working|building|facing)\b",
-        r"\bi was working (at|on|as)\b", r"\bthere was a\b",
+        r"\b(at|in) my (previous|last|old|current|first|former) (job|company|role|team|employer|position|internship)\b",
+        r"\bwhen i was (working|at|in|a|an|the|leading|on|running)\b",
+        r"\b(a|one|two|three|four|five|six|a few|a couple of|several|some) (years?|months?|weeks?) ago\b",
+        r"\blast (year|month|quarter|spring|summer|autumn|fall|winter)\b", r"\bback in\b",
+        r"\bthe (situation|context|background|setting|project) was\b", r"\bwe were (working|building|migrating|"
+        r"launching|about to|preparing|running|moving|rolling|in the middle)\b",
+        r"\bi was (working|a|an|the) \w+", r"\bi was (on|at|in) (a|the|an)\b", r"\bthere was (a|an|this)\b",
+        r"\bour (team|company|startup|product|client|customer)s? (was|were|had|ran)\b",
+        r"\bi (joined|had just joined)\b",
+        r"\b(this|it) was (during|at|in|when|back)\b", r"\bi('m| am) going to talk about\b",
     ],
     "task": [
-        r"\bmy (task|job|role|responsibility|goal) was\b", r"\bi (was|got) (asked|tasked|assigned)\b",
-        r"\bi (needed|had) to\b", r"\bwe (needed|had) to\b", r"\bthe (goal|objective|challenge) was\b",
-        r"\bi was responsible for\b", r"\bit was (up to me|my job)\b",
+        r"\bmy (task|job|role|responsibility|goal|remit|brief|call|decision|mandate) (was|is)\b",
+        r"\bi was (responsible|accountable|in charge|tasked|asked|assigned|leading|the lead|the owner|"
+        r"on the hook|supposed to|expected to|running|managing|owning|heading|driving)\b",
+        r"\bi (owned|led|had to|needed to|volunteered to|took on|took ownership|took charge|stepped up)\b",
+        r"\bit was (my|up to me|on me|down to me)\b", r"\b(was|is) my (task|job|role|responsibility|call|decision)\b",
+        r"\b(decided|offered|agreed|volunteered) to (take|own|lead|run|drive) (it|this|that|the)\b",
+        r"\bthat was my (call|decision|responsibility|fault|mistake|plan)\b",
+        r"\bthe (goal|objective|aim|challenge|task|target|ask|brief) was\b", r"\bwe (needed|had) to\b",
+        r"\bsuccess (meant|would mean|would have meant|would look like|looked like)\b",
+        r"\b(my manager|my boss|the director|my lead|the cto|the ceo|they) (asked|wanted|needed) me\b",
+        r"\bi (wanted|was trying|tried) to (make|get|find|keep|fix|ship|deliver|reduce|improve)\b",
+        r"\bi was (the |an? )?([\w-]+ ){0,2}(one|person|engineer|lead|manager|owner|pm|analyst|commander|contact|"
+        r"point person|responsible|in charge)\b",
+        r"\bi was on[- ]call\b",
+        r"\b(is|was) on me\b",
+        r"\b(proposed|offered|volunteered|agreed) (owning|leading|to own)\b",
+        r"\bi was (building|leading|running|owning|managing|driving|designing|migrating|shipping|launching)\b",
     ],
     "action": [
-        r"\bi (decided|started|built|created|wrote|organi[sz]ed|set up|talked|spoke|proposed|"
-        r"reached out|implemented|designed|led|scheduled|analy[sz]ed|introduced|asked|met|"
-        r"worked with|suggested|took|made|changed|added|fixed|rewrote|moved|put)\b",
-        r"\b(first|then|next|after that|so) i\b",
+        r"\bi (" + _I_PAST + r")\b", r"\bi (then|first|also|immediately|quickly|personally) (" + _I_PAST + r")\b",
+        r"\b(first|then|next|after that|so) i\b", r"\bwhat i did (was|first)\b", r"\bi went (to|and|back|through)\b",
+        r"\bi('d| had) (to )?(call|talk|sit|set)\b",
     ],
     "result": [
-        r"\bas a result\b", r"\bin the end\b", r"\bended up\b", r"\bthe (result|outcome) was\b",
-        r"\b(reduced|increased|improved|cut|saved|grew|doubled|halved|raised|lowered)\b",
-        r"\b\d+(\.\d+)?\s*(%|percent|per cent)", r"\bwe (shipped|launched|delivered|met|hit)\b",
-        r"\bi (learned|learnt|realised|realized)\b", r"\bsince then\b", r"\bthe (feedback|impact)\b",
+        r"\bas a (result|consequence)\b", r"\bin the end\b", r"\beventually\b", r"\bfinally\b", r"\bended up\b",
+        r"\bthe (result|outcome|upshot|impact|effect|end result) (was|is)\b", r"\bby the end( of)?\b",
+        r"\b(which|that|this) (meant|led to|resulted in|cut|saved|reduced|brought|got)\b",
+        r"\b(we|it|they|the \w+) (went live|shipped|launched|delivered|released|landed|finished|completed|"
+        r"closed|hit|met|made it|passed|recovered|stabili[sz]ed)\b",
+        r"\b\d+(\.\d+)?\s*(%|percent|per cent)",
+        r"\bfrom \S+ to \S+",
+        r"\b(went|dropped|fell|rose|grew|came) (down |up )?from\b",
+        r"\b(was|were|came|got|is|are) (all |fully |finally )?(back|fixed|resolved|solved|restored|stable|normal)\b",
+        r"\bcame (around|round|back)\b", r"^(result|outcome|end result|upshot)\b", r"\b(percent|per cent)\b",
+        r"\bby (the end|then|launch|peak|the time|the deadline|the next|\w+day)\b", r"\bwithin (a|an|one|two|three|"
+        r"four|six|\w+) (days?|weeks?|months?|quarters?|years?|sprints?)\b",
+        r"\b\w+ (went live|shipped|launched|was released|got released|was delivered)\b",
+        r"\b(on|ahead of) (time|schedule)\b",
+        r"\b(dropped|fell|rose|halved|doubled|tripled|improved|increased|reduced|decreased|grew|shrank)\b",
+        r"\bwent (up|down)\b",
+        r"\bit (worked|paid off|helped)\b", r"\b(we|they|it) (never|no longer)\b", r"\b(a|one|two|three|four) "
+        r"(days?|weeks?|months?) (late|early|later)\b", r"\b(lost|saved|won|renewed|signed|churned)\b",
+        r"\b(got|was) promoted\b", r"\b(is|are) still (running|in use|used)\b", r"\bthe (team|client|customer|"
+        r"manager|stakeholders?|users?) (was|were|said|thanked|agreed|adopted|started|stopped|loved|liked)\b",
     ],
 }  # fmt: skip
 
-PRESENT_AT = 0.42  # combined strength (cosine + cue bonus) needed for a part to count as present
-CUE_BONUS = 0.2  # an explicit STAR phrase is strong evidence
+CUE_STRENGTH = 0.75  # a clause with an explicit cue for a part: present (shown as its strength)
+PRESENT_AT = 0.5  # closeness to a part's prototypes needed without a cue ...
+CLEAR_BY = 0.05  # ... and by this much more than to any other part
 
 
 def _cue_hits(part: str, text: str) -> list[str]:
@@ -96,40 +157,78 @@ def prototype_vectors() -> dict[str, np.ndarray]:
 _PROTO_CACHE: dict[str, np.ndarray] | None = None
 
 
-def analyse_star(sentences: Sequence[Sentence]) -> Star:
-    """Find Situation, Task, Action and Result in the answer's sentences."""
-    texts = [strip_fillers(s.text) for s in sentences]
-    keep = [i for i, t in enumerate(texts) if len(t.split()) >= 3]
-    protos = prototype_vectors()
-    strengths = np.zeros((len(keep), len(PARTS)), dtype=np.float32)
-    cue_hits: dict[tuple[int, int], list[str]] = {}
-    if keep:
-        vectors = embed([texts[i] for i in keep])
+def _evidence(clauses: Sequence[Clause]) -> tuple[np.ndarray, dict[tuple[int, int], list[str]], np.ndarray]:
+    """Per clause and part: strength (cue or closeness), the cue phrases, and the closeness alone."""
+    n = len(clauses)
+    sims = np.zeros((n, len(PARTS)), dtype=np.float32)
+    if n:
+        vectors = embed([c.text for c in clauses])
+        protos = prototype_vectors()
         for p, part in enumerate(PARTS):
-            sims = (vectors @ protos[part].T).max(axis=1)
-            for row, i in enumerate(keep):
-                hits = _cue_hits(part, sentences[i].text)
-                cue_hits[(row, p)] = hits
-                strengths[row, p] = sims[row] + (CUE_BONUS if hits else 0.0)
-    # Each sentence speaks for the part it fits best.
-    owner = strengths.argmax(axis=1) if keep else np.zeros(0, dtype=int)
+            sims[:, p] = (vectors @ protos[part].T).max(axis=1)
+    hits = {(r, p): _cue_hits(part, c.text) for r, c in enumerate(clauses) for p, part in enumerate(PARTS)}
+    strength = sims.copy()
+    for (r, p), found in hits.items():
+        if found:
+            strength[r, p] = max(strength[r, p], CUE_STRENGTH)
+    return strength, hits, sims
+
+
+_NARRATION = re.compile(r"\b(was|were|had|kept|used to|wasn't|weren't|didn't)\b", re.IGNORECASE)
+OPENING_CLAUSES = 2  # a story's first clauses, told in the past and not yet acting, set the scene
+
+
+def _supports(clause: Clause, r: int, p: int, hits: dict[tuple[int, int], list[str]], sims: np.ndarray) -> bool:
+    """Whether clause ``r`` shows part ``p``."""
+    part = PARTS[p]
+    if part == "result" and not hits[(r, p)]:
+        return False  # an outcome is said in outcome words; closeness alone reads actions as results
+    if part == "situation" and r < OPENING_CLAUSES and _NARRATION.search(clause.text):
+        if not any(hits[(r, q)] for q in range(1, len(PARTS))):
+            return True  # the story opens by describing how things were
+    if hits[(r, p)]:
+        if part == "result" and hits[(r, PARTS.index("action"))] and not _OUTCOME_OPENERS.match(clause.text):
+            return False  # "I cut the scope" is an action, not a result, unless the clause opens with an outcome
+        return True
+    others = [sims[r, q] for q in range(len(PARTS)) if q != p]
+    return bool(sims[r, p] >= PRESENT_AT and sims[r, p] >= max(others) + CLEAR_BY)
+
+
+_OUTCOME_OPENERS = re.compile(
+    r"^(as a (result|consequence)|in the end|eventually|finally|ended up|the (result|outcome|upshot|impact|effect|"
+    r"end result) (was|is)|by the end|which|that|this)\b",
+    re.IGNORECASE,
+)
+
+
+def analyse_star(sentences: Sequence[Sentence]) -> Star:
+    """Find Situation, Task, Action and Result in the answer's clauses."""
+    clauses = [c for c in split_clauses(sentences) if len(c.text.split()) >= MIN_CLAUSE_WORDS]
+    strength, hits, sims = _evidence(clauses)
     parts: dict[str, StarPart] = {}
     for p, part in enumerate(PARTS):
-        rows = [r for r in range(len(keep)) if owner[r] == p and strengths[r, p] >= PRESENT_AT]
+        rows = [r for r, c in enumerate(clauses) if _supports(c, r, p, hits, sims)]
         if not rows:
-            best = float(strengths[:, p].max()) if keep else 0.0
-            parts[part] = StarPart(present=False, strength=best, reason=f"no sentence reads as the {part}")
+            best = float(sims[:, p].max()) if clauses else 0.0
+            parts[part] = StarPart(present=False, strength=best, reason=f"no clause reads as the {part}")
             continue
-        row = max(rows, key=lambda r: strengths[r, p])
-        sentence = sentences[keep[row]]
-        hits = cue_hits.get((row, p), [])
-        why = f"cue '{hits[0]}'" if hits else "reads like a " + part
+        # The scene is set early and the outcome told late: among equals, the earliest / latest clause.
+        order = {"situation": -1, "result": 1}.get(part, 0)
+        opens = part == "result"  # "as a result ...", "in the end ..." say it most plainly
+        ranked = {
+            r: (bool(hits[(r, p)]), opens and bool(_OUTCOME_OPENERS.match(clauses[r].text)), order * r, strength[r, p])
+            for r in rows
+        }
+        row = max(rows, key=ranked.__getitem__)
+        clause = clauses[row]
+        found = hits[(row, p)]
+        why = f"cue '{found[0]}'" if found else "reads like a " + part
         parts[part] = StarPart(
             present=True,
-            sentence=sentence.text,
-            start=sentence.start,
-            strength=float(strengths[row, p]),
-            reason=f"{why} (match {strengths[row, p]:.2f})",
+            sentence=clause.text,
+            start=clause.start,
+            strength=float(strength[row, p]),
+            reason=f"{why} (match {strength[row, p]:.2f})",
         )
     full = " ".join(s.text for s in sentences).lower()
     i_count = len(re.findall(r"\b(i|i'm|i've|i'd|me|my)\b", full))
@@ -138,7 +237,7 @@ def analyse_star(sentences: Sequence[Sentence]) -> Star:
     flags: list[str] = []
     if not parts["result"].present:
         flags.append("No result: the story does not say how it ended; add the outcome, ideally a number.")
-    if parts["result"].present and not re.search(r"\d|percent", parts["result"].sentence, re.IGNORECASE):
+    if parts["result"].present and not re.search(r"\d|percent|per cent", parts["result"].sentence, re.IGNORECASE):
         flags.append("The result has no number; a measurable outcome is more convincing.")
     if we_count > i_count and we_count >= 4:
         flags.append(f"'We' ({we_count}) outnumbers 'I' ({i_count}): say what you did yourself.")

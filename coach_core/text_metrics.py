@@ -355,3 +355,61 @@ def split_sentences(words: Sequence[Word]) -> list[Sentence]:
         if ends or len(current) >= MAX_SENTENCE_WORDS or i == len(words) - 1:
             flush()
     return sentences
+
+
+# Clauses start where a new part usually starts (the comma before is optional in transcripts).
+_CLAUSE_BREAK = re.compile(
+    r"(?:[;:]|\s[-–]\s|,)?\s+(?=(?:as a (?:result|consequence)|in the end|which (?:meant|led)|that meant|"
+    r"so (?:i|we)|and so|and then|after that|but then|eventually|finally|because of that|by the end|"
+    r"the (?:result|outcome|upshot) was|my (?:task|job|role|goal|responsibility) was|"
+    r"and i (?:was|had|needed)|since then)\b)|(?<=[,;:])\s+(?=(?:i|we|then|so|but)\b)",
+    re.IGNORECASE,
+)
+MIN_CLAUSE_WORDS = 4  # shorter fragments stay with a neighbouring clause
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    start: float
+    sentence: int  # index of the sentence it came from
+
+
+def _utterances(sentences: Sequence[Sentence]) -> list[Sentence]:
+    """Sentences rejoined where only the length cap cut them (no full stop, no pause between)."""
+    out: list[Sentence] = []
+    for s in sentences:
+        prev = out[-1] if out else None
+        if prev is not None and not prev.text.rstrip().endswith((".", "?", "!")) and s.start - prev.end < 1.0:
+            out[-1] = Sentence(text=f"{prev.text} {s.text}", start=prev.start, end=s.end)
+        else:
+            out.append(s)
+    return out
+
+
+def split_clauses(sentences: Sequence[Sentence]) -> list[Clause]:
+    """Cut sentences into clauses at the words that usually open a new STAR part (fillers removed)."""
+    out: list[Clause] = []
+    for i, s in enumerate(_utterances(sentences)):
+        pieces = [p.strip(" ,;:-–") for p in _CLAUSE_BREAK.split(s.text)]
+        pieces = [p for p in pieces if strip_fillers(p)]
+        merged: list[str] = []
+        carry = ""  # a short opening fragment ("Two years ago,") goes with the clause after it
+        for p in pieces:  # a fragment too short to read on its own stays with a neighbour
+            short = len(strip_fillers(p).split()) < MIN_CLAUSE_WORDS
+            if short and merged:
+                merged[-1] = f"{merged[-1]}, {p}"
+            elif short:
+                carry = f"{carry}, {p}" if carry else p
+            else:
+                merged.append(f"{carry}, {p}" if carry else p)
+                carry = ""
+        if carry:
+            merged.append(carry)
+        offset = 0
+        for p in merged:
+            at = s.text.find(p, offset)
+            share = at / max(len(s.text), 1) if at >= 0 else 0.0
+            offset = max(at, 0) + len(p)
+            out.append(Clause(strip_fillers(p), s.start + share * max(s.end - s.start, 0.0), i))
+    return out

@@ -29,6 +29,39 @@ def _quote(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def content_tips(metrics: SpeechMetrics) -> list[str]:
+    """The tips about content alone (key points, STAR), best first: what the validity bench checks."""
+    tips: list[Tip] = []
+    _content_tips(metrics, tips, [])
+    return [t.text for t in sorted(tips, key=lambda t: -t.priority)]
+
+
+def _content_tips(m: SpeechMetrics, tips: list[Tip], good: list[Tip]) -> None:
+    if m.coverage is not None:
+        total = len(m.coverage.matched) + len(m.coverage.missed)
+        if m.coverage.missed:
+            miss = min(m.coverage.missed, key=lambda k: k.similarity)
+            tips.append(Tip(4 + len(m.coverage.missed), f"You clearly covered {len(m.coverage.matched)} of {total} key "
+                f"points (coverage {m.coverage.score:.0%}, partly touched points count in part). "
+                f"Missing: '{_quote(miss.key_point)}'. Add a sentence on it."))  # fmt: skip
+        else:
+            good.append(Tip(1.5, f"You covered all {total} key points."))
+    if m.star is not None:
+        if not m.star.result.present:
+            tips.append(
+                Tip(
+                    5,
+                    "Your story has no result: end with what changed because of you, ideally with a number.",
+                )
+            )
+        elif m.star.missing:
+            tips.append(Tip(3.5, f"Your story is missing the {' and '.join(m.star.missing)} part of STAR; "
+                                 "a short sentence for each makes it easy to follow."))  # fmt: skip
+        if m.star.we_count > m.star.i_count and m.star.we_count >= 4:
+            tips.append(Tip(3, f"You said 'we' {m.star.we_count} times and 'I' {m.star.i_count}: "
+                               "the interviewer wants to hear what you did."))  # fmt: skip
+
+
 def build_tips(
     question: Question,
     metrics: SpeechMetrics,
@@ -66,29 +99,7 @@ def build_tips(
         tips.append(Tip(2.5, f"You stopped for {worst.duration_s:.1f} s after '{worst.after_word}' "
             f"at {clock(worst.start)}, mid-sentence ({len(mid)} such pause{'s' * (len(mid) != 1)}). "
             "Finish the sentence, then pause."))  # fmt: skip
-    if m.coverage is not None:
-        total = len(m.coverage.matched) + len(m.coverage.missed)
-        if m.coverage.missed:
-            miss = min(m.coverage.missed, key=lambda k: k.similarity)
-            tips.append(Tip(4 + len(m.coverage.missed), f"You clearly covered {len(m.coverage.matched)} of {total} key "
-                f"points (coverage {m.coverage.score:.0%}, partly touched points count in part). "
-                f"Missing: '{_quote(miss.key_point)}'. Add a sentence on it."))  # fmt: skip
-        else:
-            good.append(Tip(1.5, f"You covered all {total} key points."))
-    if m.star is not None:
-        if not m.star.result.present:
-            tips.append(
-                Tip(
-                    5,
-                    "Your story has no result: end with what changed because of you, ideally with a number.",
-                )
-            )
-        elif m.star.missing:
-            tips.append(Tip(3.5, f"Your story is missing the {' and '.join(m.star.missing)} part of STAR; "
-                                 "a short sentence for each makes it easy to follow."))  # fmt: skip
-        if m.star.we_count > m.star.i_count and m.star.we_count >= 4:
-            tips.append(Tip(3, f"You said 'we' {m.star.we_count} times and 'I' {m.star.i_count}: "
-                               "the interviewer wants to hear what you did."))  # fmt: skip
+    _content_tips(m, tips, good)
     if m.hedge_rate_per_100_words > HEDGES_GOOD and m.hedges:
         top, n = next(iter(m.hedges.items()))
         tips.append(Tip(2 + m.hedge_rate_per_100_words / 2, f"You hedged {m.hedge_count} "

@@ -14,6 +14,7 @@ from coach_core import engines
 from coach_core.config import Settings
 from coach_core.pipeline import analyse
 from coach_core.schema import Question, Report
+from coach_core.text_metrics import split_sentences
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,10 @@ def test_star_parts_found_in_scripted_story(star_wav: Path) -> None:
     assert star.complete, star.to_dict()
     assert "payment" in star.situation.sentence.lower()
     assert "task" in star.task.sentence.lower()
-    assert "fail" in star.result.sentence.lower()  # "As a result, failures dropped by ninety percent"
+    # The result comes from the last sentence ("As a result, failures dropped by ninety percent and the
+    # finance team got their reports on time"), whichever of its clauses tiny.en's words make plainest.
+    last = split_sentences(report.words)[-1]
+    assert star.result.start is not None and star.result.start >= last.start - 0.5, star.result
     assert star.situation.start < star.action.start < star.result.start
     assert not any(f.startswith("No result") for f in star.flags)
     assert len(STAR_STORY) > 0
