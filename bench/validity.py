@@ -107,8 +107,17 @@ def judge(answer: Labelled, words: Sequence[Any], duration_s: float) -> Outcome:
     if metrics.star is not None:
         star = {p: getattr(metrics.star, p).present for p in PARTS}
     content = content_score(question, metrics).score
-    tips = [t for t in content_tips(metrics) if "missing" in t.lower() or " no " in t.lower()]
-    return Outcome(answer, found, star, content, missing_tips=tips)
+    claims = []  # tips that say a labelled-present STAR part or key point was not said
+    for tip in content_tips(metrics):
+        low = tip.lower()
+        if answer.star is not None:
+            claims += [f"{p}: {tip}" for p in PARTS if answer.star[p] and "star" in low and p in low]
+            if answer.star["result"] and "clear result" in low:
+                claims.append(f"result: {tip}")
+        claims += [
+            f"kp{i + 1}: {tip}" for i, k in enumerate(question.key_points) if answer.key_points[i] and k[:40] in tip
+        ]
+    return Outcome(answer, found, star, content, missing_tips=claims)
 
 
 # Speech ----------------------------------------------------------------------------------------
@@ -150,13 +159,14 @@ def judge_audio(answer: Labelled, voice: str) -> Outcome:
     from coach_core.config import load_settings
     from coach_core.media import decode_audio
     from coach_core.questions import get
-    from coach_core.transcribe import transcribe
+    from coach_core.transcribe import question_vocabulary, transcribe
 
     question = get(answer.question_id)
     assert question is not None
     audio = decode_audio(spoken(answer.text, voice))
     started = time.perf_counter()
-    transcript = transcribe(audio.samples, load_settings(), question=question)
+    vocabulary = question_vocabulary(question.text, question.key_points)
+    transcript = transcribe(audio.samples, load_settings(), vocabulary=vocabulary)
     outcome = judge(answer, transcript.words, audio.duration_s)
     outcome.seconds = time.perf_counter() - started
     outcome.transcript = transcript.text
@@ -188,9 +198,11 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
             continue
         for p in PARTS:
             star_right[p].append(o.answer.star[p] == o.star[p])
-        complete = all(o.answer.star.values())
-        if complete and o.missing_tips:
-            false_missing.append((o.answer.id, o.missing_tips))
+    for o in outcomes:
+        star_claims = [c for c in o.missing_tips if not c.startswith("kp")]
+        if star_claims:
+            false_missing.append((o.answer.id, star_claims))
+    false_points = sum(1 for o in outcomes for c in o.missing_tips if c.startswith("kp"))
     content: dict[str, dict[str, float]] = defaultdict(dict)
     for o in outcomes:
         if o.content is not None:
@@ -211,6 +223,7 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "min_gap": min(gaps.values()) if gaps else None,
         "ordered_share": sum(ordered.values()) / len(ordered) if ordered else None,
         "false_missing_tips": false_missing,
+        "false_missing_point_tips": false_points,
         "seconds": sum(o.seconds for o in outcomes),
     }
 
@@ -249,7 +262,7 @@ def verdict(s: dict[str, Any]) -> dict[str, bool]:
         "key-point F1 behavioural ≥ 0.80": kp.get("behavioural", {}).get("f1", 0) >= TARGETS["f1_behavioural"],
         "STAR each part ≥ 90%": bool(s["star"]) and min(s["star"].values()) >= TARGETS["star_part"],
         "strong beats weak by ≥ 25 on every question": (s["min_gap"] or 0) >= TARGETS["strong_minus_weak"],
-        "no tip says a part of a complete story is missing": not s["false_missing_tips"],
+        "no tip says a STAR part the story has is missing": not s["false_missing_tips"],
     }
 
 
@@ -283,7 +296,8 @@ def markdown(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
         row(f"STAR {p}: accuracy", "≥ 90%", lambda s, p=p: f"{100 * s['star'][p]:.1f}%")
     row("strong − weak content, smallest gap", "≥ 25", lambda s: f"{s['min_gap']:.1f}")
     row("strong > partial > weak (share of questions)", "", lambda s: f"{100 * s['ordered_share']:.0f}%")
-    row("tips claiming a missing part in a complete story", "0", lambda s: str(len(s["false_missing_tips"])))
+    row("tips saying a STAR part the story has was not heard", "0", lambda s: str(len(s["false_missing_tips"])))
+    row("tips naming a key point the answer covered as not covered", "", lambda s: str(s["false_missing_point_tips"]))
     row("transcription + analysis time (s)", "", lambda s: f"{s['seconds']:.0f}")
     lines += ["", "## Verdict", ""]
     for name, s in results.items():

@@ -43,20 +43,16 @@ def _content_tips(m: SpeechMetrics, tips: list[Tip], good: list[Tip]) -> None:
             miss = min(m.coverage.missed, key=lambda k: k.similarity)
             tips.append(Tip(4 + len(m.coverage.missed), f"You clearly covered {len(m.coverage.matched)} of {total} key "
                 f"points (coverage {m.coverage.score:.0%}, partly touched points count in part). "
-                f"Missing: '{_quote(miss.key_point)}'. Add a sentence on it."))  # fmt: skip
+                f"Not clearly covered: '{_quote(miss.key_point)}'. Add a sentence that says it directly."))  # fmt: skip
         else:
             good.append(Tip(1.5, f"You covered all {total} key points."))
     if m.star is not None:
         if not m.star.result.present:
-            tips.append(
-                Tip(
-                    5,
-                    "Your story has no result: end with what changed because of you, ideally with a number.",
-                )
-            )
+            tips.append(Tip(5, "I could not hear a clear result: end with what changed because of you, "
+                               "ideally with a number (\"as a result, ...\")."))  # fmt: skip
         elif m.star.missing:
-            tips.append(Tip(3.5, f"Your story is missing the {' and '.join(m.star.missing)} part of STAR; "
-                                 "a short sentence for each makes it easy to follow."))  # fmt: skip
+            tips.append(Tip(3.5, f"I could not clearly hear the {' and '.join(m.star.missing)} part of STAR; "
+                                 "a short sentence for each makes the story easy to follow."))  # fmt: skip
         if m.star.we_count > m.star.i_count and m.star.we_count >= 4:
             tips.append(Tip(3, f"You said 'we' {m.star.we_count} times and 'I' {m.star.i_count}: "
                                "the interviewer wants to hear what you did."))  # fmt: skip

@@ -61,7 +61,7 @@ def test_coverage_higher_when_more_key_points_covered(
     assert len(one_cov.matched) <= 2
     assert any("cache" in m.key_point.lower() for m in one_cov.matched)  # the one point it did cover
     assert full_report.scores.content > one.scores.content
-    assert any("Missing" in t for t in one.tips)
+    assert any("Not clearly covered" in t for t in one.tips)
 
 
 def test_star_parts_found_in_scripted_story(star_wav: Path) -> None:
@@ -89,7 +89,7 @@ def test_story_without_result_is_flagged(star_no_result_wav: Path) -> None:
     assert star is not None and not star.result.present
     assert "result" in star.missing
     assert any(f.startswith("No result") for f in star.flags)
-    assert any("no result" in t.lower() for t in report.tips)
+    assert any("could not hear a clear result" in t.lower() for t in report.tips)
     # No key points: content is the STAR structure only, never a guess from nothing.
     assert report.metrics.coverage is None
 
