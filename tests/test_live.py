@@ -177,11 +177,15 @@ def test_live_report_matches_the_offline_pipeline(live_run: tuple[Feed, Report],
 
 @pytest.mark.slow
 def test_live_face_metrics_from_the_video_feed(live_run: tuple[Feed, Report]) -> None:
-    _, report = live_run
+    fed, report = live_run
     face = report.face
     assert face is not None and face.available, face
-    # 15 frames/s offered, sampled at face_fps (10): about 10 per second of the answer.
-    assert face.frames_analysed == pytest.approx(report.duration_s * Settings().face_fps, rel=0.25)
+    # 15 frames/s offered, sampled at face_fps (10): about 10 per second of the answer. A busy machine
+    # may skip some sampled frames (the face worker's queue is bounded, by design); most are analysed.
+    parts = fed.analyser.parts()
+    sampled = len(parts.face_frames) + parts.face_skipped
+    assert sampled == pytest.approx(report.duration_s * Settings().face_fps, rel=0.25)
+    assert face.frames_analysed == len(parts.face_frames) >= 0.5 * sampled
     assert face.visible_ratio > 0.95
     assert face.eye_contact_ratio is not None
     assert len(face.visible.values) == pytest.approx(report.duration_s, abs=1.5)
