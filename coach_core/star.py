@@ -100,6 +100,9 @@ CUES: dict[str, list[str]] = {
         r"point person|responsible|in charge)\b",
         r"\b(was|got) (handed|given|assigned|put in charge of|made responsible)\b",
         r"\btook (the lead|charge|ownership|responsibility)\b", r"\b(someone|somebody) (had|needed) to\b",
+        r"\bwho (owned|ran|led|was responsible for)\b",
+        r"\bas the (\w+ ){0,2}(lead|owner|analyst|engineer|manager|pm)\b",
+        r"\b(that|this|it) was (my|all my|entirely my) (error|mistake|fault|call|decision|responsibility|job)\b",
         r"\bi was on[- ]call\b",
         r"\b(is|was) on me\b",
         r"\b(proposed|offered|volunteered|agreed) (owning|leading|to own)\b",
@@ -123,7 +126,8 @@ CUES: dict[str, list[str]] = {
         r"\b(dropped|fell|rose|improved|increased|reduced|decreased|grew|shrank|went (up|down)) (by|to|from)\b",
         r"\b(halved|doubled|tripled)\b",
         r"\b(was|were|came|got|is|are) (all |fully |finally )?(back|fixed|resolved|solved|restored|stable|normal)\b",
-        r"\bcame (around|round|back)\b", r"\bwithin (a|an|one|two|three|four|six|\w+) (days?|weeks?|months?|"
+        r"\bcame (around|round|back)\b", r"\b(went|got \w+( \w+){0,2}) out\b",
+        r"\bwithin (a|an|one|two|three|four|six|\w+) (days?|weeks?|months?|"
         r"quarters?|years?|sprints?)\b", r"\b(on|ahead of) (time|schedule)\b",
         r"\bit (worked|paid off|helped)\b", r"\b(we|they|it) (never|no longer)\b",
         r"\b(a|one|two|three|four) (days?|weeks?|months?) (late|early|later)\b",

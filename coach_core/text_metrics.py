@@ -359,8 +359,10 @@ def split_sentences(words: Sequence[Word]) -> list[Sentence]:
 
 # Clauses start where a new part usually starts (the comma before is optional in transcripts).
 _CLAUSE_BREAK = re.compile(
-    r"(?:[;:]|\s[-–]\s|,)?\s+(?=(?:as a (?:result|consequence)|in the end|which (?:meant|led)|that meant|"
+    r"(?:[;:]|\s[-–]\s|,)?\s+(?=(?:as a (?:result|consequence)|in the end|"
+    r"which (?:meant|led|saved|cut|reduced|brought|gave|made)|that meant|"
     r"so (?:i|we)|and so|and then|after that|but then|eventually|finally|because of that|by the end|"
+    r"(?<=and )(?:it|everything|things|that|this) (?:was|were|came|went|worked|got)|"
     r"the (?:result|outcome|upshot) was|my (?:task|job|role|goal|responsibility) was|"
     r"and i (?:was|had|needed)|since then)\b)|(?<=[,;:])\s+(?=(?:i|we|then|so|but)\b)",
     re.IGNORECASE,

@@ -82,10 +82,10 @@ with c1:
         # The person's own words go in a caption (plain markdown): never as HTML.
         for k in cov.matched:
             st.markdown(f"✅ **{k.key_point}**")
-            st.caption(f"“{k.sentence}” (similarity {k.similarity:.2f})")
+            st.caption(f"“{k.sentence}” (match {k.similarity:.2f})")
         for k in cov.missed:
             st.markdown(f"❌ **{k.key_point}**")
-            st.caption(f"closest: “{k.sentence}” (similarity {k.similarity:.2f})")
+            st.caption(f"closest: “{k.sentence}” (match {k.similarity:.2f})")
 with c2:
     star = report.metrics.star
     if star is not None:
