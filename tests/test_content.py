@@ -1,0 +1,100 @@
+"""Content on real-sounding stories (text path, real MiniLM): rubric-style key points, STAR at clause level,
+and tips that never say a part the story has is missing. The stories are the ones a new user tried
+(issue 13), not the labelled validity set (bench/validity.py measures that)."""
+
+from __future__ import annotations
+
+from coach_core.coverage import coverage, evidence_for
+from coach_core.pipeline import content_metrics
+from coach_core.questions import get
+from coach_core.schema import Question, Word
+from coach_core.scoring import content_score
+from coach_core.text_metrics import speech_metrics, split_sentences
+from coach_core.tips import content_tips
+
+
+def words(text: str) -> list[Word]:
+    return [Word(word=w, start=i * 0.35, end=i * 0.35 + 0.3, probability=0.95) for i, w in enumerate(text.split())]
+
+
+FAILURE_STORY = (
+    "Two years ago I was leading the migration of our billing system to a new database. I decided to move all "
+    "customers in one weekend instead of in batches. That was my call, and I signed off on skipping the dry run. "
+    "On Sunday night the import corrupted about two thousand invoices. I rolled the whole thing back, told my "
+    "manager straight away that the mistake was mine, and then I moved the customers over in small batches with "
+    "checks after each one. We went live one week late, we lost no data, and two customers were unhappy about "
+    "the delay. Since then I rehearse every migration on a copy of production first, and last quarter that "
+    "rehearsal caught a schema problem before it reached anyone."
+)
+DISGUISED_STRENGTH = (
+    "My biggest failure is probably that I care too much about quality. On my last project the designers kept "
+    "changing the requirements, so we were late, but that was really not my fault. I just work very hard."
+)
+
+
+def analysed(question: Question, text: str):  # -> SpeechMetrics with coverage and STAR
+    w = words(text)
+    metrics = speech_metrics(w, w[-1].end)
+    metrics.coverage, metrics.star = content_metrics(question, w)
+    return metrics
+
+
+def test_a_complete_failure_story_meets_rubric_key_points_and_beats_a_disguised_strength() -> None:
+    question = get("beh-failure-01")
+    assert question is not None and question.is_behavioural
+    strong, weak = analysed(question, FAILURE_STORY), analysed(question, DISGUISED_STRENGTH)
+    assert strong.coverage is not None and weak.coverage is not None
+    assert len(strong.coverage.matched) >= 4, [m.key_point for m in strong.coverage.missed]
+    for m in strong.coverage.matched:  # every match shows the words that matched
+        assert m.sentence and m.sentence.split()[0].lower() in FAILURE_STORY.lower()
+    # At most 2 of 5 for the non-answer: MiniLM still finds "steps" and "lessons" in "I just work very hard"
+    # (the precision limit bench/VALIDITY.md reports); the story's own points must stay far ahead.
+    assert len(weak.coverage.matched) <= 2, [m.key_point for m in weak.coverage.matched]
+    assert len(strong.coverage.matched) - len(weak.coverage.matched) >= 2
+    gap = content_score(question, strong).score - content_score(question, weak).score  # type: ignore[operator]
+    assert gap >= 25, gap
+    # "without blaming others": the blaming answer does not meet it, the owning one does.
+    ownership = question.key_points[1]
+    assert ownership in {m.key_point for m in strong.coverage.matched}
+    assert ownership not in {m.key_point for m in weak.coverage.matched}
+
+
+def test_a_users_own_key_points_are_matched_on_their_text() -> None:
+    points = ["Put a cache in front of the database", "Measure latency before and after the change"]
+    said = split_sentences(words("First I would add a Redis cache in front of the database. That is all."))
+    found = coverage(points, said, evidence=evidence_for(Question(text="Speed it up?", key_points=points)))
+    assert found is not None
+    assert [m.key_point for m in found.matched] == points[:1]
+    assert [m.key_point for m in found.missed] == points[1:]
+
+
+def test_star_reads_clauses_task_in_other_words_and_a_result_run_into_an_action() -> None:
+    question = get("beh-failure-01")
+    assert question is not None
+    # One transcript sentence holds the end of the action and the result; responsibility is said
+    # without "my task was".
+    story = (
+        "Last spring we were moving our payments data to a new warehouse. I was leading the migration and that "
+        "was my call. I found that the export dropped rows so I paused the cut over and told the stakeholders "
+        "early as a result the migration finished a week late but nothing was lost"
+    )
+    star = analysed(question, story).star
+    assert star is not None
+    assert star.situation.present and star.task.present and star.action.present and star.result.present, star
+    assert "result" in star.result.sentence or "finished" in star.result.sentence
+    assert "told the stakeholders" not in star.result.sentence  # the action clause is not the result
+    metrics = analysed(question, story)
+    assert not any("result" in t.lower() and "could not" in t.lower() for t in content_tips(metrics))
+
+
+def test_a_story_without_an_outcome_has_no_result_and_the_tip_says_what_was_not_heard() -> None:
+    question = get("beh-failure-01")
+    assert question is not None
+    story = (
+        "Last year I was working on a mobile app team and the release was late. My job was to get it out. "
+        "I talked to the designers and I rewrote the login screen myself over a weekend. I learned a lot."
+    )
+    metrics = analysed(question, story)
+    assert metrics.star is not None and not metrics.star.result.present
+    assert metrics.star.task.present and metrics.star.action.present
+    assert any("could not hear a clear result" in t for t in content_tips(metrics))
