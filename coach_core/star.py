@@ -180,6 +180,13 @@ def _evidence(clauses: Sequence[Clause]) -> tuple[np.ndarray, dict[tuple[int, in
     return strength, hits, sims
 
 
+_OUTCOME_OPENERS = re.compile(
+    r"^(as a (result|consequence)|in the end|eventually|finally|ended up|the (result|outcome|upshot|impact|effect|"
+    r"end result) (was|is)|by the end|which|that|this)\b",
+    re.IGNORECASE,
+)
+
+
 _NARRATION = re.compile(
     r"\b(was|were|had|kept|used to|wasn't|weren't|didn't|\w{3,}(?<!need)ed)\b", re.IGNORECASE
 )  # told in the past: how things were, what happened
@@ -200,13 +207,6 @@ def _supports(clause: Clause, r: int, p: int, hits: dict[tuple[int, int], list[s
         return True
     others = [sims[r, q] for q in range(len(PARTS)) if q != p]
     return bool(sims[r, p] >= PRESENT_AT and sims[r, p] >= max(others) + CLEAR_BY)
-
-
-_OUTCOME_OPENERS = re.compile(
-    r"^(as a (result|consequence)|in the end|eventually|finally|ended up|the (result|outcome|upshot|impact|effect|"
-    r"end result) (was|is)|by the end|which|that|this)\b",
-    re.IGNORECASE,
-)
 
 
 def analyse_star(sentences: Sequence[Sentence]) -> Star:

@@ -78,12 +78,12 @@ def test_star_reads_clauses_task_in_other_words_and_a_result_run_into_an_action(
         "was my call. I found that the export dropped rows so I paused the cut over and told the stakeholders "
         "early as a result the migration finished a week late but nothing was lost"
     )
-    star = analysed(question, story).star
+    metrics = analysed(question, story)
+    star = metrics.star
     assert star is not None
     assert star.situation.present and star.task.present and star.action.present and star.result.present, star
     assert "result" in star.result.sentence or "finished" in star.result.sentence
     assert "told the stakeholders" not in star.result.sentence  # the action clause is not the result
-    metrics = analysed(question, story)
     assert not any("result" in t.lower() and "could not" in t.lower() for t in content_tips(metrics))
 
 
