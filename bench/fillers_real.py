@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.fillers_real            # prints the table and writes bench/FILLERS.md
 
 Each clip in ../shared/media/real-speech with a verbatim reference (fillers written as spoken) goes
-through the real transcription step and the product's filler rules (coach_core.text_metrics); the
+through the real transcription step and the product's filler rules (coach_core.analysis.text_metrics); the
 recognised tokens are aligned to the reference (difflib), and a filler counts as found when it is
 aligned to the same filler in the reference. "um/uh" pools the two (an "uh" heard as "um" still is a
 filled pause). These clips are few and mostly one speaker: they show what synthetic speech hides,
@@ -82,10 +82,10 @@ def match(ref: list[str], hyp: list[str], hyp_fillers: set[int], wanted: set[str
 
 
 def measure(clip: Path) -> tuple[dict[str, Counts], float, str]:
+    from coach_core.analysis.text_metrics import find_fillers, tokenize
+    from coach_core.analysis.transcribe import transcribe
     from coach_core.config import load_settings
-    from coach_core.media import decode_audio
-    from coach_core.text_metrics import find_fillers, tokenize
-    from coach_core.transcribe import transcribe
+    from coach_core.media.decode import decode_audio
 
     samples = decode_audio(clip).samples
     started = time.perf_counter()

@@ -24,7 +24,7 @@ import duckdb
 
 from coach_core import questions as bank
 from coach_core.schema import Report
-from coach_core.store import Store, now, trend_values
+from coach_core.storage.store import Store, now, trend_values
 
 ROOT = Path(__file__).resolve().parents[1]
 SCORE_NAMES = ("overall", "content", "confidence", "clarity", "resilience", "engagement")  # as pages/common.py

@@ -4,7 +4,7 @@ Run: .venv/bin/python -m bench.live [--quick] [--lengths 30 120 300] [--audio-on
 (writes bench/results/live.json and prints a table). ``--quick`` skips the 5-minute answer.
 
 Each answer (bench/answers.py: espeak speech with fillers, and a 640x480 30 fps video of the astronaut's
-face moving) is fed to a :class:`coach_core.live.LiveAnalyser` at real-time pace, the way the recorder
+face moving) is fed to a :class:`coach_core.live.analyser.LiveAnalyser` at real-time pace, the way the recorder
 page feeds it: 20 ms audio frames of 48 kHz stereo int16 (what aiortc delivers) from one thread, video
 frames from another, each converted to RGB only when the analyser wants one (``face_fps``). Then Stop:
 the recording is saved, the analyser registered for the session, and the session analysed as the app's
@@ -31,11 +31,11 @@ for extra in (ROOT, ROOT / "tests"):
         sys.path.insert(0, str(extra))
 
 from bench.answers import QUESTION, Answer, make_answers  # noqa: E402
-from coach_core import engines  # noqa: E402
 from coach_core.config import Settings  # noqa: E402
-from coach_core.live import LiveAnalyser, register  # noqa: E402
-from coach_core.sessions import analyse_session, save_recording  # noqa: E402
-from coach_core.store import Store  # noqa: E402
+from coach_core.live.analyser import LiveAnalyser, register  # noqa: E402
+from coach_core.models import engines  # noqa: E402
+from coach_core.sessions.lifecycle import analyse_session, save_recording  # noqa: E402
+from coach_core.storage.store import Store  # noqa: E402
 
 AUDIO_FRAME = 960  # 20 ms at 48 kHz
 

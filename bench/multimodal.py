@@ -17,9 +17,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from media_factory import astronaut_png, concat_audio, face_video, speak  # noqa: E402
 
-from coach_core.face import FaceTracker, sample_frames  # noqa: E402
-from coach_core.media import decode_audio  # noqa: E402
-from coach_core.voice import analyse_voice  # noqa: E402
+from coach_core.analysis.face import FaceTracker, sample_frames  # noqa: E402
+from coach_core.analysis.voice import analyse_voice  # noqa: E402
+from coach_core.media.decode import decode_audio  # noqa: E402
 
 TEXT = (
     "I was working at a payment company and our nightly import kept failing. My task was to make it reliable. "

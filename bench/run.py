@@ -42,13 +42,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.answers import QUESTION, Answer, make_answers  # noqa: E402
 from bench.table import Row, fmt, write  # noqa: E402
-from coach_core import engines  # noqa: E402
+from coach_core.analysis.transcribe import FILLER_PROMPT, decode_options, speech_spans  # noqa: E402
 from coach_core.config import Settings, load_settings  # noqa: E402
-from coach_core.media import decode_audio  # noqa: E402
+from coach_core.media.decode import decode_audio  # noqa: E402
+from coach_core.models import engines  # noqa: E402
 from coach_core.schema import Report  # noqa: E402
-from coach_core.sessions import analyse_session, save_recording  # noqa: E402
-from coach_core.store import Store  # noqa: E402
-from coach_core.transcribe import FILLER_PROMPT, decode_options, speech_spans  # noqa: E402
+from coach_core.sessions.lifecycle import analyse_session, save_recording  # noqa: E402
+from coach_core.storage.store import Store  # noqa: E402
 
 TARGET_OVERHEAD = 1.3
 TARGET_VIDEO_RATIO = 0.15  # for a 2-minute answer with video
@@ -141,7 +141,7 @@ def label(seconds: float) -> str:
 
 # Measurements ---------------------------------------------------------------------------------------------
 def bare_whisper(path: Path, settings: Settings) -> tuple[float, int]:
-    """faster-whisper alone on the file, same model and decode settings as coach_core/transcribe.py."""
+    """faster-whisper alone on the file, same model and decode settings as coach_core/analysis/transcribe.py."""
     model = engines.whisper(settings)
     t = time.perf_counter()
     segments, _ = model.transcribe(str(path), **decode_options(model, settings, FILLER_PROMPT))
@@ -167,7 +167,7 @@ def vad_pass(path: Path) -> float:
 def face_fps(video: Path, seconds: float = 20.0) -> float:
     """MediaPipe Face Landmarker (VIDEO mode, blendshapes, head pose) on decoded 640x480 frames, on one core
     as in the pipeline."""
-    from coach_core.face import FaceTracker, one_core, sample_frames
+    from coach_core.analysis.face import FaceTracker, one_core, sample_frames
 
     frames = []
     for t, rgb in sample_frames(video, fps=30):
@@ -183,8 +183,8 @@ def face_fps(video: Path, seconds: float = 20.0) -> float:
 
 
 def voice_per_minute(audio: Path, report: Report) -> float:
-    from coach_core.text_metrics import split_sentences
-    from coach_core.voice import analyse_voice
+    from coach_core.analysis.text_metrics import split_sentences
+    from coach_core.analysis.voice import analyse_voice
 
     decoded = decode_audio(audio)
     sentences = split_sentences(report.words)
@@ -247,7 +247,7 @@ def analysis_section(
     log("warming up: loading every model and one throwaway analysis")
     t = time.perf_counter()
     engines.warm_up(settings)
-    from coach_core.face import FaceTracker
+    from coach_core.analysis.face import FaceTracker
 
     FaceTracker().close()
     models_rss = peak_rss_mb()
@@ -413,7 +413,7 @@ def after_stop(item: dict[str, Any]) -> float | None:
 def live_section(lengths: list[float]) -> list[Row]:
     group = "Live recording (report ready after Stop)"
     try:
-        from bench import live  # written with coach_core/live.py
+        from bench import live  # written with coach_core/live/analyser.py
     except ImportError:
         return [
             Row(

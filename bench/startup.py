@@ -176,8 +176,8 @@ def sample():  # resident memory every 0.1 s, by the pipeline step running at th
 threading.Thread(target=sample, daemon=True).start()
 from pathlib import Path
 from coach_core.config import load_settings
-from coach_core.sessions import analyse_session, save_recording
-from coach_core.store import Store
+from coach_core.sessions.lifecycle import analyse_session, save_recording
+from coach_core.storage.store import Store
 from answers import QUESTION
 imported = time.time()
 settings = load_settings().with_overrides(data_dir=Path(data_dir), db_path=None)

@@ -93,11 +93,11 @@ def timed_words(text: str) -> list[Any]:
 
 def judge(answer: Labelled, words: Sequence[Any], duration_s: float) -> Outcome:
     """Run the app's content steps (coverage, STAR, content score, tips) on timed words."""
-    from coach_core.pipeline import content_metrics
+    from coach_core.analysis.pipeline import content_metrics
+    from coach_core.analysis.scoring import content_score
+    from coach_core.analysis.text_metrics import speech_metrics
+    from coach_core.analysis.tips import content_tips
     from coach_core.questions import get
-    from coach_core.scoring import content_score
-    from coach_core.text_metrics import speech_metrics
-    from coach_core.tips import content_tips
 
     question = get(answer.question_id)
     assert question is not None, answer.question_id
@@ -145,10 +145,10 @@ def spoken(text: str, voice: str) -> Path:
 
 
 def judge_audio(answer: Labelled, voice: str) -> Outcome:
+    from coach_core.analysis.transcribe import question_vocabulary, transcribe
     from coach_core.config import load_settings
-    from coach_core.media import decode_audio
+    from coach_core.media.decode import decode_audio
     from coach_core.questions import get
-    from coach_core.transcribe import question_vocabulary, transcribe
 
     question = get(answer.question_id)
     assert question is not None

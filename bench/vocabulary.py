@@ -51,9 +51,9 @@ def main() -> int:
     import jiwer
     from media_factory import piper_speak, speak
 
+    from coach_core.analysis.transcribe import question_vocabulary, transcribe_chunk
     from coach_core.config import load_settings
-    from coach_core.media import decode_audio
-    from coach_core.transcribe import question_vocabulary, transcribe_chunk
+    from coach_core.media.decode import decode_audio
 
     settings = load_settings()
     conditions = ("none", "hotwords", "prompt")

@@ -19,9 +19,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from media_factory import speak  # noqa: E402
 from test_voice_real import CALM_REAL, CALM_TEXT, REAL, STRESS_PITCH_CENTS, STRESS_TEMPO, piper_speak, stressed_stretch  # noqa: E402
 
+from coach_core.analysis.pipeline import analyse  # noqa: E402
 from coach_core.config import Settings  # noqa: E402
-from coach_core.media import decode_audio  # noqa: E402
-from coach_core.pipeline import analyse  # noqa: E402
+from coach_core.media.decode import decode_audio  # noqa: E402
 from coach_core.schema import Question  # noqa: E402
 
 Q = Question(text="Tell me about a project you are proud of.", key_points=["What it was", "Your part"])

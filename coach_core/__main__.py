@@ -1,4 +1,4 @@
-from .cli import main
+from coach_core.cli import main
 
 if __name__ == "__main__":  # not when a spawned helper process imports this as __mp_main__
     raise SystemExit(main())

@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import questions as question_bank
-from .config import Settings, load_settings
-from .media import MediaError
-from .pdf import PdfError
-from .schema import Question, Report
-from .store import Store, StoreError
+from coach_core import questions as question_bank
+from coach_core.config import Settings, load_settings
+from coach_core.media.decode import MediaError
+from coach_core.reporting.pdf import PdfError
+from coach_core.schema import Question, Report
+from coach_core.storage.store import Store, StoreError
 
 EXIT_BAD_INPUT = 2
 EXIT_STORE = 3
@@ -96,9 +96,9 @@ def _print_summary(report: Report) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
-    from .media import probe
-    from .pipeline import analyse
-    from .sessions import analyse_session, delete_session, save_recording
+    from coach_core.analysis.pipeline import analyse
+    from coach_core.media.decode import probe
+    from coach_core.sessions.lifecycle import analyse_session, delete_session, save_recording
 
     path = Path(args.path)
     if not path.exists():
@@ -133,7 +133,7 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check_pdf_target(out: str, settings: Settings) -> None:
-    from .pdf import chromium_executable
+    from coach_core.reporting.pdf import chromium_executable
 
     if out != "-" and not Path(out).resolve().parent.is_dir():
         raise CliError(f"Directory not found for the PDF: {Path(out).parent}")
@@ -144,7 +144,7 @@ def _check_pdf_target(out: str, settings: Settings) -> None:
 
 
 def _write_pdf(report: Report, out: str, settings: Settings) -> None:
-    from .pdf import render_pdf
+    from coach_core.reporting.pdf import render_pdf
 
     if out == "-":
         sys.stdout.buffer.write(render_pdf(report, settings=settings))
@@ -172,7 +172,7 @@ def _analysed_report(settings: Settings, session_id: str, purpose: str = "") -> 
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from .pdf import write_session_pdf
+    from coach_core.reporting.pdf import write_session_pdf
 
     if args.pdf:
         _check_pdf_target(args.pdf, settings)
@@ -221,7 +221,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
-    from . import archive
+    from coach_core.storage import archive
 
     try:
         archive.require_archive(settings)
@@ -256,7 +256,7 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
-    from . import archive
+    from coach_core.storage import archive
 
     try:
         archive.require_archive(settings)
@@ -282,7 +282,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the analysis queue: load the models once, then analyse jobs until stopped."""
     import logging
 
-    from .worker import WorkerError, run_worker
+    from coach_core.jobs.rq_worker import WorkerError, run_worker
 
     url = args.url or settings.queue_url
     if not url:

@@ -7,7 +7,7 @@ import random
 from functools import lru_cache
 from importlib import resources
 
-from .schema import Question
+from coach_core.schema import Question
 
 ROLES = ("software_engineer", "data_ml", "product_manager", "general")
 KINDS = ("technical", "behavioural")

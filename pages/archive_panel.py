@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from coach_core.config import Settings
-from coach_core.store import Store
+from coach_core.storage.store import Store
 
 KINDS = ("recording", "report", "pdf")
 LABELS = {"recording": "Recording", "report": "Report (JSON)", "pdf": "Report (PDF)"}
@@ -29,7 +29,7 @@ def archive_panel(store: Store, settings: Settings, session_id: str) -> None:
     if not settings.s3_bucket:
         return
     # boto3 is imported only when archiving is on.
-    from coach_core.archive import (
+    from coach_core.storage.archive import (
         ARCHIVED,
         FAILED,
         Archive,

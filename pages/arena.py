@@ -3,12 +3,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from coach_core import live
 from coach_core import questions as bank
-from coach_core.jobs import JobManager
-from coach_core.media import UPLOAD_EXTENSIONS, MediaError, probe
-from coach_core.sessions import save_recording
-from coach_core.transcribe import question_vocabulary
+from coach_core.analysis.transcribe import question_vocabulary
+from coach_core.jobs.embedded import JobManager
+from coach_core.live import analyser as live
+from coach_core.media.decode import UPLOAD_EXTENSIONS, MediaError, probe
+from coach_core.sessions.lifecycle import save_recording
 from pages.common import get_store, jobs, open_session, settings
 
 st.title("🎤 Arena")

@@ -3,9 +3,9 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from coach_core.pdf import PdfError, cached_pdf, chromium_executable
-from coach_core.report_context import pitch_variation_text
-from coach_core.tips import clock
+from coach_core.analysis.tips import clock
+from coach_core.reporting.pdf import PdfError, cached_pdf, chromium_executable
+from coach_core.reporting.report_context import pitch_variation_text
 from pages.archive_panel import archive_panel
 from pages.common import fmt_score, get_store
 from pages.common import settings as app_settings
@@ -150,7 +150,7 @@ if st.toggle("▶ Replay with metrics in step", key=f"replay-{row.id}"):
 d1, d2 = st.columns(2)
 d1.download_button("Download JSON", report_json(report), file_name=f"interview-coach-{row.id}.json",
                    mime="application/json")  # fmt: skip
-try:  # the PDF is printed on click (in a background thread) and cached per session in coach_core.pdf
+try:  # the PDF is printed on click (in a background thread) and cached per session in coach_core.reporting.pdf
     pdf_settings = app_settings()
     chromium_executable(pdf_settings)
     d2.download_button("Download PDF", lambda: cached_pdf(report, pdf_settings), file_name=f"interview-coach-{row.id}.pdf",

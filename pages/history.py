@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 import streamlit as st
 
 from coach_core import questions as bank
-from coach_core.sessions import delete_session
+from coach_core.sessions.lifecycle import delete_session
 from pages.common import SCORE_NAMES, fmt_score, get_store, open_session, settings
 from pages.report_view import trend_spec
 

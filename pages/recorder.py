@@ -18,9 +18,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from coach_core.analysis.scoring import PACE_GOOD
 from coach_core.config import Settings
-from coach_core.live import LiveAnalyser, LiveProgress
-from coach_core.scoring import PACE_GOOD
+from coach_core.live.analyser import LiveAnalyser, LiveProgress
 from pages.common import settings
 
 
@@ -71,7 +71,7 @@ def live_recorder(use_camera: bool, vocabulary: tuple[str, ...] = ()) -> Path | 
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
     from streamlit_webrtc.sink import AudioSinkTrack
 
-    from coach_core.recording import FileRecorder
+    from coach_core.media.recording import FileRecorder
 
     cfg = settings()
     state = st.session_state

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from coach_core.charts import LINE_COLOUR, line_chart
-from coach_core.report_context import (
+from coach_core.reporting.charts import LINE_COLOUR, line_chart
+from coach_core.reporting.report_context import (
     LOUDNESS_COLOUR,
     LOUDNESS_FLOOR_DBFS,
     PAUSE_COLOUR,

@@ -71,7 +71,7 @@ def cache_full_wav(media_dir: Path) -> Path:
 def cache_report(cache_full_wav: Path):  # -> coach_core.schema.Report (the pipeline is imported on first use)
     """The caching answer analysed once per run, audio only: key points, fillers and a long pause; no face, no
     STAR. Shared by the tests that only read a report (PDF, charts, replay); never modify it."""
-    from coach_core.pipeline import analyse
+    from coach_core.analysis.pipeline import analyse
     from coach_core.schema import Question
 
     return analyse(cache_full_wav, Question(**CACHE_QUESTION), settings=Settings())

@@ -12,7 +12,7 @@ from conftest import CACHE_QUESTION
 from streamlit.testing.v1 import AppTest
 
 from coach_core.schema import Question
-from coach_core.sessions import analyse_session, save_recording
+from coach_core.sessions.lifecycle import analyse_session, save_recording
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,9 @@ import boto3
 import pytest
 from test_store import Q, fake_report
 
-from coach_core.archive import (
+from coach_core.config import Settings
+from coach_core.schema import Report
+from coach_core.storage.archive import (
     Archive,
     ArchiveError,
     archive_session,
@@ -31,9 +33,7 @@ from coach_core.archive import (
     retry_pending,
     session_link,
 )
-from coach_core.config import Settings
-from coach_core.schema import Report
-from coach_core.store import Store
+from coach_core.storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 MOTO = Path(sys.executable).parent / "moto_server"
@@ -372,7 +372,7 @@ def test_cli_archive_link_retry_and_restore(tmp_path: Path, moto: MotoServer) ->
 def test_analysis_archives_automatically_and_survives_a_dead_endpoint(
     tmp_path: Path, moto: MotoServer, cache_one_wav: Path
 ) -> None:
-    from coach_core.sessions import analyse_session, save_recording
+    from coach_core.sessions.lifecycle import analyse_session, save_recording
 
     bucket = make_bucket(moto.url)
     settings = s3_settings(tmp_path, moto.url, bucket)

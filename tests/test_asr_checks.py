@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coach_core.asr_checks import agreement, collapse_loops, settle_suspects, understood
+from coach_core.analysis.asr_checks import agreement, collapse_loops, settle_suspects, understood
 from coach_core.schema import Word
 
 

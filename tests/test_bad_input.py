@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from media_factory import convert, run, speak
 
+from coach_core.analysis.pipeline import analyse
 from coach_core.config import Settings
-from coach_core.media import MediaError, decode_audio
-from coach_core.pipeline import analyse
+from coach_core.media.decode import MediaError, decode_audio
 from coach_core.schema import Question
 
 Q = Question(text="Tell me about yourself.", key_points=["Current role"])

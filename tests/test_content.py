@@ -4,13 +4,13 @@ and tips that never say a part the story has is missing. The stories are the one
 
 from __future__ import annotations
 
-from coach_core.coverage import coverage, evidence_for
-from coach_core.pipeline import content_metrics
+from coach_core.analysis.coverage import coverage, evidence_for
+from coach_core.analysis.pipeline import content_metrics
+from coach_core.analysis.scoring import content_score
+from coach_core.analysis.text_metrics import speech_metrics, split_sentences
+from coach_core.analysis.tips import content_tips
 from coach_core.questions import get
 from coach_core.schema import Question, Word
-from coach_core.scoring import content_score
-from coach_core.text_metrics import speech_metrics, split_sentences
-from coach_core.tips import content_tips
 
 
 def words(text: str) -> list[Word]:

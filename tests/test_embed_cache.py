@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from coach_core import coverage as cov
-from coach_core.engines import embedder
+from coach_core.analysis import coverage as cov
+from coach_core.analysis.text_metrics import split_sentences
+from coach_core.models.engines import embedder
 from coach_core.schema import Word
-from coach_core.text_metrics import split_sentences
 
 ANSWER = (
     "Um, first I would put an in-memory cache in front of the database. "

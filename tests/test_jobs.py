@@ -7,10 +7,10 @@ from pathlib import Path
 from conftest import CACHE_QUESTION
 
 from coach_core.config import Settings
-from coach_core.jobs import JobManager
+from coach_core.jobs.embedded import JobManager
 from coach_core.schema import Question
-from coach_core.sessions import save_recording
-from coach_core.store import Store
+from coach_core.sessions.lifecycle import save_recording
+from coach_core.storage.store import Store
 
 
 def test_concurrent_jobs_get_separate_correct_results(settings: Settings, cache_full_wav: Path, star_wav: Path,

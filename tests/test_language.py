@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 from media_factory import speak
 
-from coach_core import engines
-from coach_core.config import Settings
-from coach_core.media import decode_audio
-from coach_core.transcribe import (
+from coach_core.analysis.transcribe import (
     identify_language,
     language_notice,
     other_language_notice,
     speech_spans,
     transcribe,
 )
+from coach_core.config import Settings
+from coach_core.media.decode import decode_audio
+from coach_core.models import engines
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "media" / "real-speech"
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real recordings not found at {REAL}")

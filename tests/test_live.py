@@ -17,13 +17,13 @@ import pytest
 from conftest import CACHE_FULL, CACHE_QUESTION
 from media_factory import concat_audio, speak
 
-from coach_core import live as live_module
+from coach_core.analysis.pipeline import analyse
+from coach_core.analysis.voice import acoustic_features, merge_features, voice_metrics
 from coach_core.config import Settings
-from coach_core.live import Chunker, LiveAnalyser, LiveProgress, find_cut, register, take
-from coach_core.media import SAMPLE_RATE, MediaError, decode_audio
-from coach_core.pipeline import analyse
+from coach_core.live import analyser as live_module
+from coach_core.live.analyser import Chunker, LiveAnalyser, LiveProgress, find_cut, register, take
+from coach_core.media.decode import SAMPLE_RATE, MediaError, decode_audio
 from coach_core.schema import Question, Report
-from coach_core.voice import acoustic_features, merge_features, voice_metrics
 
 FRAME = 960  # 20 ms at 48 kHz, aiortc's audio frame
 POLL_TIMEOUT_S = 600.0  # generous: the machine may be busy

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from media_factory import run, speak
 
+from coach_core.analysis.pipeline import analyse
 from coach_core.config import Settings
-from coach_core.media import UPLOAD_EXTENSIONS, MediaError, decode_audio, probe
-from coach_core.pipeline import analyse
+from coach_core.media.decode import UPLOAD_EXTENSIONS, MediaError, decode_audio, probe
 from coach_core.schema import Question
 
 Q = Question(text="Tell me about yourself.", key_points=["Current role"])

@@ -8,8 +8,8 @@ import pytest
 from conftest import STAR_STORY
 from media_factory import astronaut_png, convert, face_video, flat_pitch, lively_pitch, run, speak
 
+from coach_core.analysis.pipeline import analyse
 from coach_core.config import Settings
-from coach_core.pipeline import analyse
 from coach_core.schema import Question, Report
 
 Q = Question(text="Tell me about a time you fixed an unreliable process.", kind="behavioural",
@@ -157,7 +157,7 @@ def test_face_work_stays_on_one_core_and_the_thread_gets_its_cores_back() -> Non
     import os
     import threading
 
-    from coach_core.face import one_core
+    from coach_core.analysis.face import one_core
 
     before = os.sched_getaffinity(0)
     seen: list[set[int]] = []

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach_core import offload
-from coach_core.media import decode_audio
-from coach_core.voice import acoustic_features
+from coach_core.analysis import voice_process as offload
+from coach_core.analysis.voice import acoustic_features
+from coach_core.media.decode import decode_audio
 
 
 @pytest.fixture(scope="module")

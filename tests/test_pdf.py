@@ -23,12 +23,12 @@ import pytest
 from media_factory import astronaut_png, face_video
 from PIL import Image
 
-from coach_core import pdf
 from coach_core import questions as question_bank
-from coach_core.charts import Band, line_chart, nice_ticks
+from coach_core.analysis.pipeline import analyse
 from coach_core.config import Settings
-from coach_core.pipeline import analyse
-from coach_core.report_context import transcript_tokens
+from coach_core.reporting import pdf
+from coach_core.reporting.charts import Band, line_chart, nice_ticks
+from coach_core.reporting.report_context import transcript_tokens
 from coach_core.schema import Question, Report, Series, Word
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -384,8 +384,8 @@ def test_cli_analyze_pdf_then_report_subcommand(tmp_path: Path, cache_one_wav: P
 
 @pytest.mark.browser
 def test_cli_report_for_session_without_analysis(tmp_path: Path, cache_one_wav: Path) -> None:
-    from coach_core.sessions import save_recording
-    from coach_core.store import Store
+    from coach_core.sessions.lifecycle import save_recording
+    from coach_core.storage.store import Store
 
     settings = Settings(data_dir=tmp_path / "data")
     store = Store(settings.database)
@@ -408,8 +408,8 @@ def test_dashboard_download_pdf_button(cache_report: Report, tmp_path: Path, mon
     from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.testing.v1 import AppTest
 
-    from coach_core.sessions import save_recording
-    from coach_core.store import Store
+    from coach_core.sessions.lifecycle import save_recording
+    from coach_core.storage.store import Store
 
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.chdir(ROOT)

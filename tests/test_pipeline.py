@@ -10,11 +10,11 @@ import pytest
 from conftest import CACHE_FULL, CACHE_FULL_FILLERS, CACHE_QUESTION, STAR_STORY
 from media_factory import duration
 
-from coach_core import engines
+from coach_core.analysis.pipeline import analyse
+from coach_core.analysis.text_metrics import split_sentences
 from coach_core.config import Settings
-from coach_core.pipeline import analyse
+from coach_core.models import engines
 from coach_core.schema import Question, Report
-from coach_core.text_metrics import split_sentences
 
 
 @pytest.fixture(scope="module")

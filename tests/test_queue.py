@@ -27,11 +27,11 @@ from rq import Worker
 from rq.job import Job
 
 from coach_core.config import Settings
-from coach_core.jobs import JobError, JobManager, make_job_manager
-from coach_core.queue import QueueJobManager
+from coach_core.jobs.embedded import JobError, JobManager, make_job_manager
+from coach_core.jobs.rq_app import QueueJobManager
 from coach_core.schema import Question
-from coach_core.sessions import save_recording
-from coach_core.store import Store
+from coach_core.sessions.lifecycle import save_recording
+from coach_core.storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 HEARTBEAT_S = 3  # a killed worker's job is taken for abandoned after 3 missed beats (9 s)

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from coach_core.media import probe
-from coach_core.recording import FileRecorder
+from coach_core.media.decode import probe
+from coach_core.media.recording import FileRecorder
 
 SAMPLES = 960  # 20 ms of 48 kHz audio, what aiortc's Opus decoder gives
 

@@ -17,9 +17,9 @@ import pytest
 from conftest import CACHE_QUESTION
 from media_factory import astronaut_png, face_video
 
+from coach_core.analysis.pipeline import analyse
 from coach_core.config import Settings
-from coach_core.pipeline import analyse
-from coach_core.report_context import PAUSE_COLOUR
+from coach_core.reporting.report_context import PAUSE_COLOUR
 from coach_core.schema import Question, Report
 from pages.report_view import replay_charts, replay_html, timeline_spec, trend_spec
 

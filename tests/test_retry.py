@@ -11,12 +11,8 @@ from pathlib import Path
 import jiwer
 from media_factory import concat_audio, speak
 
-from coach_core.asr_checks import LoopCheck
-from coach_core.config import Settings
-from coach_core.engines import whisper
-from coach_core.media import decode_audio
-from coach_core.schema import Word
-from coach_core.transcribe import (
+from coach_core.analysis.asr_checks import LoopCheck
+from coach_core.analysis.transcribe import (
     FILLER_PROMPT,
     RETRY_WHOLE_SHARE,
     VAD_PAD_S,
@@ -25,6 +21,10 @@ from coach_core.transcribe import (
     retry_windows,
     speech_spans,
 )
+from coach_core.config import Settings
+from coach_core.media.decode import decode_audio
+from coach_core.models.engines import whisper
+from coach_core.schema import Word
 
 
 def words_at(start: float, end: float, step: float = 0.4) -> list[Word]:

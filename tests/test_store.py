@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from coach_core.schema import Question, Report
-from coach_core.store import SCHEMA_LATEST, Store, StoreError, migrate, trend_values
+from coach_core.storage.store import SCHEMA_LATEST, Store, StoreError, migrate, trend_values
 
 Q = Question(text="Why us?", key_points=["Knows the product"], kind="behavioural", role="general", id="beh-x")
 
@@ -144,7 +144,7 @@ def test_threads_share_one_store(tmp_path: Path) -> None:
 def test_second_process_gets_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "c.duckdb"
     store = Store(path)
-    code = f"from coach_core.store import Store; Store({str(path)!r})"
+    code = f"from coach_core.storage.store import Store; Store({str(path)!r})"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode != 0 and "in use by another process" in out.stderr
     store.close()

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from media_factory import concat_audio, duration, speak
 
+from coach_core.analysis.pipeline import analyse
+from coach_core.analysis.scoring import resilience_score
+from coach_core.analysis.stress import analyse_stress
 from coach_core.config import Settings
-from coach_core.pipeline import analyse
 from coach_core.schema import Question, Series
-from coach_core.scoring import resilience_score
-from coach_core.stress import analyse_stress
 
 Q = Question(text="Walk me through how you handle a production incident.", kind="technical",
              key_points=["Stops the bleeding first", "Finds the root cause", "Writes a post-mortem"])  # fmt: skip

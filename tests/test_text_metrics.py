@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from coach_core.analysis.text_metrics import find_fillers, find_hedges, speech_metrics, split_sentences, tokenize
 from coach_core.schema import Word
-from coach_core.text_metrics import find_fillers, find_hedges, speech_metrics, split_sentences, tokenize
 
 
 def words(text: str, step: float = 0.4, gaps: dict[int, float] | None = None) -> list[Word]:

@@ -13,10 +13,10 @@ import jiwer
 import pytest
 from conftest import CACHE_FULL, CACHE_FULL_FILLERS, CACHE_QUESTION
 
+from coach_core.analysis.text_metrics import speech_metrics
+from coach_core.analysis.transcribe import VOCABULARY_MAX_TERMS, decode_options, question_vocabulary, transcribe
 from coach_core.config import Settings
-from coach_core.media import decode_audio
-from coach_core.text_metrics import speech_metrics
-from coach_core.transcribe import VOCABULARY_MAX_TERMS, decode_options, question_vocabulary, transcribe
+from coach_core.media.decode import decode_audio
 
 
 def test_vocabulary_holds_domain_terms_not_function_words() -> None:

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from media_factory import run, speak
 
+from coach_core.analysis.pipeline import analyse
+from coach_core.analysis.stress import analyse_stress
+from coach_core.analysis.voice import acoustic_features, fix_octave_jumps, voice_metrics
 from coach_core.config import Settings
-from coach_core.media import decode_audio
-from coach_core.pipeline import analyse
+from coach_core.media.decode import decode_audio
 from coach_core.schema import Question, Series
-from coach_core.stress import analyse_stress
-from coach_core.voice import acoustic_features, fix_octave_jumps, voice_metrics
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "media" / "real-speech"
 CALM_REAL = [
@@ -231,7 +231,7 @@ def test_noisy_recording_lowers_confidence(tmp_path: Path) -> None:
 
 
 def test_pitch_variation_is_shown_in_semitones_with_its_unit() -> None:
-    from coach_core.report_context import pitch_variation_text
+    from coach_core.reporting.report_context import pitch_variation_text
     from coach_core.schema import VoiceMetrics
 
     v = VoiceMetrics(pitch_mean_hz=100.0, pitch_median_hz=98.0, pitch_range_st=9.0, pitch_variability_st=2.34,

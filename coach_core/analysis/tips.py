@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .face import FaceMetrics
-from .schema import Question, Scores, SpeechMetrics
-from .scoring import EYE_CONTACT_GOOD, FILLERS_GOOD, HEDGES_GOOD, PACE_GOOD
-from .stress import StressAnalysis
-from .voice import VoiceMetrics
+from coach_core.analysis.face import FaceMetrics
+from coach_core.analysis.scoring import EYE_CONTACT_GOOD, FILLERS_GOOD, HEDGES_GOOD, PACE_GOOD
+from coach_core.analysis.stress import StressAnalysis
+from coach_core.analysis.voice import VoiceMetrics
+from coach_core.schema import Question, Scores, SpeechMetrics
 
 MIN_TIPS, MAX_TIPS = 3, 6
 

@@ -4,7 +4,7 @@ The app enqueues a payload (session, question, where the recording is) and a col
 follows the RQ jobs: it copies each job's step and progress into the DuckDB ``jobs`` table and,
 when a job ends, stores the returned report (``Store.save_report``) or the failure's reason. So
 the app process stays DuckDB's only writer, and the pages read job state exactly as with the
-embedded runner. Workers never open the database (see ``coach_core.worker``).
+embedded runner. Workers never open the database (see ``coach_core.jobs.rq_worker``).
 
 A worker that dies mid-job (process killed, machine lost) stops its heartbeat; RQ's clean-up of
 the started registry, which the collector runs on every poll, then fails the job as abandoned.
@@ -26,12 +26,12 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from .config import Settings
-from .jobs import ACTIVE, JobError, QueueUnavailable, StoredJobs, mark_interrupted
-from .schema import Report
-from .sessions import archive_quietly, store_report
-from .store import Store
-from .worker import JOB_FUNCTION, QUEUE_NAME, build_payload, redis_connection, safe_url
+from coach_core.config import Settings
+from coach_core.jobs.embedded import ACTIVE, JobError, QueueUnavailable, StoredJobs, mark_interrupted
+from coach_core.jobs.rq_worker import JOB_FUNCTION, QUEUE_NAME, build_payload, redis_connection, safe_url
+from coach_core.schema import Report
+from coach_core.sessions.lifecycle import archive_quietly, store_report
+from coach_core.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ class QueueJobManager(StoredJobs):
         if not self.settings.s3_bucket:
             return None
         try:
-            from .archive import Archive, archive_session
+            from coach_core.storage.archive import Archive, archive_session
 
             archive = Archive.from_settings(self.settings)
             assert archive is not None

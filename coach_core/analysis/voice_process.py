@@ -5,9 +5,9 @@ answer takes ~7.5 s, and in a thread beside Whisper it made the transcription ~9
 → 39.6 s: faster-whisper's Python steps between decoder calls waited for the GIL). In a helper
 process both really run in parallel.
 
-The helper is ``python -m coach_core.offload``, started on first use (or by the app's warm-up) and
+The helper is ``python -m coach_core.analysis.voice_process``, started on first use (or by the app's warm-up) and
 reused, talking length-prefixed pickles over its stdin/stdout. A plain subprocess, not
-multiprocessing: ``fork`` of a process with the models loaded hangs (see :mod:`coach_core.worker`)
+multiprocessing: ``fork`` of a process with the models loaded hangs (see :mod:`coach_core.jobs.rq_worker`)
 and ``spawn`` re-runs the parent's main script. If the helper cannot run or dies, the work is done
 in the calling thread instead — same result, only slower.
 """
@@ -27,7 +27,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .voice import VoiceFeatures, acoustic_features
+from coach_core.analysis.voice import VoiceFeatures, acoustic_features
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class _Helper:
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "coach_core.offload"],
+                [sys.executable, "-m", "coach_core.analysis.voice_process"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
@@ -100,7 +100,7 @@ MAX_FAILURES = 3  # the helper failing this many times in a row: measure in-proc
 
 
 def voice_features(samples: np.ndarray) -> VoiceFeatures:
-    """:func:`coach_core.voice.acoustic_features` of a whole answer, computed in the helper process."""
+    """:func:`coach_core.analysis.voice.acoustic_features` of a whole answer, computed in the helper process."""
     if _helper.failures < MAX_FAILURES:
         try:
             features = _helper.call("acoustic_features", np.ascontiguousarray(samples, dtype=np.float32))

@@ -8,7 +8,7 @@ names the language from up to 30 s of the voiced audio (:func:`identify_language
 answer pays nothing for this; an unclear one ~2-3 s on one core.
 
 A whole file is one stretch; a live recording is transcribed in chunks as it comes in
-(:mod:`coach_core.live`). Both use :func:`transcribe_chunk` (same decoding rules) and
+(:mod:`coach_core.live.analyser`). Both use :func:`transcribe_chunk` (same decoding rules) and
 :func:`assemble_transcript` (the language notice is judged once, on the whole answer).
 """
 
@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from .asr_checks import FILLER_TOKENS, LoopCheck, collapse_loops, settle_suspects, understood
-from .config import Settings, load_settings
-from .engines import ModelUnavailable, language_model, whisper
-from .media import SAMPLE_RATE, MediaError
-from .schema import Word
+from coach_core.analysis.asr_checks import FILLER_TOKENS, LoopCheck, collapse_loops, settle_suspects, understood
+from coach_core.config import Settings, load_settings
+from coach_core.media.decode import SAMPLE_RATE, MediaError
+from coach_core.models.engines import ModelUnavailable, language_model, whisper
+from coach_core.schema import Word
 
 # The prompt holds only fillers (putting the question there made tiny.en skip much of an answer in a
 # trial); the question's own words go in as faster-whisper's ``hotwords``, which sit before the

@@ -13,9 +13,9 @@ from importlib import resources
 
 import numpy as np
 
-from .engines import embedder
-from .schema import Coverage, KeyPointMatch, Question, Word
-from .text_metrics import Sentence, split_clauses, split_sentences, strip_fillers
+from coach_core.analysis.text_metrics import Sentence, split_clauses, split_sentences, strip_fillers
+from coach_core.models.engines import embedder
+from coach_core.schema import Coverage, KeyPointMatch, Question, Word
 
 # all-MiniLM-L6-v2 cosine, measured on spoken answers transcribed by tiny.en (docs/scoring.md):
 # a key point said in other words scores 0.33-0.77 (ASR errors pull it down), a different point on
@@ -84,7 +84,7 @@ class Evidence:
 @lru_cache(maxsize=1)
 def _evidence_bank() -> dict[str, Evidence]:
     """Evidence phrasings of the bank's key points, keyed by the key point's text."""
-    from .questions import bank
+    from coach_core.questions import bank
 
     raw = json.loads(resources.files("coach_core").joinpath("data/key_point_evidence.json").read_text("utf-8"))
     out: dict[str, Evidence] = {}

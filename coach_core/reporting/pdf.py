@@ -25,9 +25,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from .config import Settings, load_settings
-from .report_context import footer_html, report_context
-from .schema import Report
+from coach_core.config import Settings, load_settings
+from coach_core.reporting.report_context import footer_html, report_context
+from coach_core.schema import Report
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "report.html.j2"

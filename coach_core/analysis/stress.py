@@ -20,7 +20,7 @@ ordinary emphasis and pitch-tracking errors look like: on calm real speech a pit
 Without a pitch cue (voice unreliable, face only), any ``MIN_CONVERGING`` cues together count.
 
 The voice cues are used only when the voice measures are reliable enough (quiet or noisy
-recordings: see :func:`coach_core.voice.voice_confidence`).
+recordings: see :func:`coach_core.analysis.voice.voice_confidence`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
-from .schema import Series, StressAnalysis, StressSpike, VoiceMetrics
+from coach_core.schema import Series, StressAnalysis, StressSpike, VoiceMetrics
 
 SPIKE_Z = 2.0  # kept for reference: the index level that reads as a spike on the chart
 # A cue is "raised" at this robust z-score above the speaker's own median (~3 MADs: well outside

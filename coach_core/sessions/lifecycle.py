@@ -11,11 +11,11 @@ import shutil
 import uuid
 from pathlib import Path
 
-from .config import Settings
-from .media import MediaError
-from .pipeline import ProgressFn, analyse
-from .schema import Question, Report
-from .store import Store
+from coach_core.analysis.pipeline import ProgressFn, analyse
+from coach_core.config import Settings
+from coach_core.media.decode import MediaError
+from coach_core.schema import Question, Report
+from coach_core.storage.store import Store
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -113,7 +113,7 @@ def archive_quietly(store: Store, settings: Settings, session_id: str) -> None:
     if not settings.s3_bucket:
         return
     try:
-        from .archive import archive_after_analysis  # boto3 is imported only when archiving is on
+        from coach_core.storage.archive import archive_after_analysis  # boto3 is imported only when archiving is on
 
         archive_after_analysis(store, settings, session_id)
     except Exception as exc:  # the analysis is saved; archiving must never undo that

@@ -19,7 +19,7 @@ from typing import Any, TypedDict, Unpack
 
 import duckdb
 
-from .schema import Question, Report
+from coach_core.schema import Question, Report
 
 
 class StoreError(RuntimeError):

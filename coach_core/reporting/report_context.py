@@ -14,9 +14,9 @@ from typing import Any
 
 from markupsafe import escape
 
-from .charts import Band, bar_chart, line_chart
-from .schema import Report, ScoreDetail, VoiceMetrics
-from .tips import clock
+from coach_core.analysis.tips import clock
+from coach_core.reporting.charts import Band, bar_chart, line_chart
+from coach_core.schema import Report, ScoreDetail, VoiceMetrics
 
 SCORE_NAMES = ("confidence", "clarity", "resilience", "engagement")
 GOOD_SCORE = 75.0  # colour bands for a 0-100 score, only for reading the page at a glance

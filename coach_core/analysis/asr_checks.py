@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .schema import Word
+from coach_core.schema import Word
 
 MAX_WORDS_PER_S = 8.0  # faster than any speaker: fast speech is ~4-5 words/s (~250-300 wpm)
 MIN_WORD_S = 0.02  # a recognised word shorter than this carries no audio of its own

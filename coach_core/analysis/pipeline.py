@@ -3,7 +3,7 @@
 Steps: decode → transcribe (face analysis and the word-independent voice measures run alongside on
 the other core) → speech metrics → content coverage and STAR → voice → stress → scores and tips.
 Progress is reported per step. A live recording may already have done the first steps while the
-person spoke (:mod:`coach_core.live`); both paths end in the same :func:`build_report`.
+person spoke (:mod:`coach_core.live.analyser`); both paths end in the same :func:`build_report`.
 """
 
 from __future__ import annotations
@@ -17,22 +17,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import offload
-from .config import Settings, load_settings
-from .coverage import coverage, evidence_for
-from .face import FaceMetrics, analyse_face
-from .media import SILENCE_DBFS, decode_audio, probe, rms_dbfs
-from .schema import Coverage, MediaInfo, Question, Report, Series, Star, VoiceMetrics, Word
-from .scoring import score_all
-from .star import analyse_star
-from .stress import UNRELIABLE_VOICE_REASON, analyse_stress, voice_cues
-from .text_metrics import Sentence, speech_metrics, split_sentences
-from .tips import build_tips
-from .transcribe import Transcript, question_vocabulary, transcribe
-from .voice import VoiceFeatures, voice_metrics
+from coach_core.analysis import voice_process as offload
+from coach_core.analysis.coverage import coverage, evidence_for
+from coach_core.analysis.face import FaceMetrics, analyse_face
+from coach_core.analysis.scoring import score_all
+from coach_core.analysis.star import analyse_star
+from coach_core.analysis.stress import UNRELIABLE_VOICE_REASON, analyse_stress, voice_cues
+from coach_core.analysis.text_metrics import Sentence, speech_metrics, split_sentences
+from coach_core.analysis.tips import build_tips
+from coach_core.analysis.transcribe import Transcript, question_vocabulary, transcribe
+from coach_core.analysis.voice import VoiceFeatures, voice_metrics
+from coach_core.config import Settings, load_settings
+from coach_core.media.decode import SILENCE_DBFS, decode_audio, probe, rms_dbfs
+from coach_core.schema import Coverage, MediaInfo, Question, Report, Series, Star, VoiceMetrics, Word
 
 if TYPE_CHECKING:
-    from .live import LiveAnalyser
+    from coach_core.live.analyser import LiveAnalyser
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -180,7 +180,7 @@ def analyse(
         question: the question answered, with its key points.
         settings: limits and model settings; defaults from the environment.
         session_id: id to put in the report (a new one if omitted). A live analyser registered
-            for this id (:func:`coach_core.live.register`) is used when ``live`` is not given.
+            for this id (:func:`coach_core.live.analyser.register`) is used when ``live`` is not given.
         progress: called with (step, overall fraction) as the work advances.
         use_video: analyse the face when the file has a video track.
         live: the analysis made while this recording was live; used when its audio covers the
@@ -191,7 +191,7 @@ def analyse(
     """
     settings = settings or load_settings()
     if live is None and session_id is not None:
-        from .live import take
+        from coach_core.live.analyser import take
 
         live = take(session_id)
     if live is not None:

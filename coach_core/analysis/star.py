@@ -22,9 +22,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .coverage import embed
-from .schema import Star, StarPart
-from .text_metrics import MIN_CLAUSE_WORDS, Clause, Sentence, split_clauses
+from coach_core.analysis.coverage import embed
+from coach_core.analysis.text_metrics import MIN_CLAUSE_WORDS, Clause, Sentence, split_clauses
+from coach_core.schema import Star, StarPart
 
 PARTS = ("situation", "task", "action", "result")
 

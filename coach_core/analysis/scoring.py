@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .face import FaceMetrics
-from .schema import Question, ScoreDetail, ScoreInput, Scores, SpeechMetrics
-from .stress import StressAnalysis
-from .voice import VoiceMetrics
+from coach_core.analysis.face import FaceMetrics
+from coach_core.analysis.stress import StressAnalysis
+from coach_core.analysis.voice import VoiceMetrics
+from coach_core.schema import Question, ScoreDetail, ScoreInput, Scores, SpeechMetrics
 
 # Pace (words per minute) for interview answers.
 PACE_GOOD = (120.0, 160.0)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .schema import MediaInfo
+from coach_core.schema import MediaInfo
 
 SAMPLE_RATE = 16000
 # Any container FFmpeg can open is accepted when an audio track in it decodes: whether a file can be

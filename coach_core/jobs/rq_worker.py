@@ -3,7 +3,7 @@
 A job's payload names the session, its question, where the recording is (a path on a shared
 disk and/or an S3 key) and the analysis settings. The worker fetches the recording, runs the
 pipeline, publishes its step and progress in the job's ``meta`` and returns the report as a dict.
-Only the app process writes DuckDB (it collects the results, see ``coach_core.queue``).
+Only the app process writes DuckDB (it collects the results, see ``coach_core.jobs.rq_app``).
 
 Start one with ``python -m coach_core worker --url redis://HOST:6379/0``: it loads the models
 once and then runs every job in its own process (``CoachWorker``). Models loaded before a
@@ -29,12 +29,12 @@ from rq.job import Job
 from rq.timeouts import JobTimeoutException
 from rq.worker import SimpleWorker, WorkerStatus
 
-from .config import Settings, load_settings
+from coach_core.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "coach"
-JOB_FUNCTION = "coach_core.worker.analyse_job"
+JOB_FUNCTION = "coach_core.jobs.rq_worker.analyse_job"
 # Settings that change the result of an analysis: the app's values travel with each job so every
 # worker gives the same report. Machine-specific ones (threads, paths, S3) stay the worker's own.
 ANALYSIS_SETTINGS = ("whisper_model", "whisper_compute_type", "whisper_beam_size", "max_duration_s",
@@ -83,7 +83,7 @@ def fetch_recording(payload: dict[str, Any], settings: Settings, workdir: Path) 
             f"The recording {candidates[0]} is not readable on worker {socket.gethostname()} and is not in an S3 "
             "archive: share the data directory with the workers or configure COACH_S3_BUCKET on the app."
         )
-    from .archive import Archive, ArchiveError  # boto3 only when S3 is used
+    from coach_core.storage.archive import Archive, ArchiveError  # boto3 only when S3 is used
 
     archive = Archive.from_settings(settings)
     if archive is None:
@@ -131,8 +131,8 @@ def analyse_job(payload: dict[str, Any]) -> dict[str, Any]:
     A failure leaves a one-line reason in the job's ``meta["error"]`` and raises, so the job ends
     in RQ's failed registry. Callable without RQ too (then nothing is published).
     """
-    from .pipeline import analyse
-    from .schema import Question
+    from coach_core.analysis.pipeline import analyse
+    from coach_core.schema import Question
 
     job = get_current_job()
     progress = _Progress(job)
@@ -153,7 +153,7 @@ def analyse_job(payload: dict[str, Any]) -> dict[str, Any]:
                 progress=progress,
             )
     except Exception as exc:
-        from .media import MediaError
+        from coach_core.media.decode import MediaError
 
         if isinstance(exc, (MediaError, WorkerError)):
             reason = str(exc)
@@ -164,7 +164,7 @@ def analyse_job(payload: dict[str, Any]) -> dict[str, Any]:
             reason = f"Analysis failed: {type(exc).__name__}: {exc}"
         progress.publish(error=reason)
         raise
-    from .engines import load_counts
+    from coach_core.models.engines import load_counts
 
     progress.publish(step="done", progress=1.0, model_loads=dict(load_counts))  # shows models are reused
     return report.to_dict()
@@ -239,7 +239,7 @@ def run_worker(
         raise WorkerError(f"The job queue at {safe_url(url)} cannot be reached ({str(exc).rstrip('.')}).") from None
     if warm:
         log.info("Queue %s reachable; loading the models…", safe_url(url))
-        from . import engines
+        from coach_core.models import engines
 
         started = time.perf_counter()
         engines.warm_up(settings)

@@ -14,9 +14,9 @@ from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
-from .media import SAMPLE_RATE
-from .schema import Series, VoiceMetrics, Word
-from .text_metrics import PAUSE_MIN_S, Sentence
+from coach_core.analysis.text_metrics import PAUSE_MIN_S, Sentence
+from coach_core.media.decode import SAMPLE_RATE
+from coach_core.schema import Series, VoiceMetrics, Word
 
 # Pitch in two passes with the speaker's own range (De Looze & Hirst 2008; Hirst 2011): a first pass
 # over Praat's standard range for speech (50-800 Hz), then floor = 0.75 x q25 and ceiling = k x q75

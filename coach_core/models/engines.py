@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .config import Settings, load_settings
+from coach_core.config import Settings, load_settings
 
 T = TypeVar("T")
 
@@ -216,8 +216,8 @@ def warm_up(settings: Settings | None = None) -> None:
     """Load every model now (the app calls this in a background thread at start)."""
     whisper(settings)
     embedder().encode(["warm up"], show_progress_bar=False)
-    from .offload import start
-    from .star import prototype_vectors  # the STAR reference sentences, embedded once
+    from coach_core.analysis.star import prototype_vectors  # the STAR reference sentences, embedded once
+    from coach_core.analysis.voice_process import start
 
     prototype_vectors()
     start()  # the voice helper process

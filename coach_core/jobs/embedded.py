@@ -2,7 +2,7 @@
 
 Two backends with one interface (``Jobs``), picked by ``make_job_manager`` from the settings:
 the embedded one runs jobs on an in-process thread pool (no extra service); with
-``COACH_QUEUE_URL`` they go to an RQ queue served by workers on any machine (``coach_core.queue``).
+``COACH_QUEUE_URL`` they go to an RQ queue served by workers on any machine (``coach_core.jobs.rq_app``).
 Job state is stored in DuckDB, so a reload keeps it; on restart, jobs the embedded pool was running
 are marked 'interrupted' and can be retried. Recordings are never touched by a failed job.
 """
@@ -15,10 +15,10 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
-from .config import Settings
-from .media import MediaError
-from .sessions import analyse_session
-from .store import Store
+from coach_core.config import Settings
+from coach_core.media.decode import MediaError
+from coach_core.sessions.lifecycle import analyse_session
+from coach_core.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def make_job_manager(store: Store, settings: Settings) -> Jobs:
     """
     if not settings.queue_url:
         return JobManager(store, settings)
-    from .queue import QueueJobManager
+    from coach_core.jobs.rq_app import QueueJobManager
 
     try:
         return QueueJobManager(store, settings)

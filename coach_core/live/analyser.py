@@ -3,11 +3,11 @@
 A :class:`LiveAnalyser` is fed the live audio and video from the WebRTC callback threads. Two
 worker threads do the heavy work as the answer comes in: the audio worker resamples to 16 kHz
 mono, cuts the answer at pauses into chunks of about 5-12 s, transcribes each chunk with the same
-decoding rules as an uploaded file (:func:`coach_core.transcribe.transcribe_chunk`), measures its
+decoding rules as an uploaded file (:func:`coach_core.analysis.transcribe.transcribe_chunk`), measures its
 voice and embeds its sentences (for content coverage); the face worker runs one Face Landmarker
 (VIDEO mode) on frames sampled at ``face_fps``. At Stop only the tail is left to transcribe (on
 the second core, alongside any chunk still in progress), and :meth:`LiveAnalyser.finish`
-assembles the report with the offline pipeline's own :func:`coach_core.pipeline.build_report`.
+assembles the report with the offline pipeline's own :func:`coach_core.analysis.pipeline.build_report`.
 
 The recording file is still written in full and stays the source of truth: a registered analyser
 (:func:`register` / :func:`take`) is only used when its audio covers the saved file, and a retry
@@ -28,14 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from .config import Settings, load_settings
-from .coverage import embed_ahead
-from .face import MAX_WIDTH, FaceFrame, FaceTracker, one_core, summarise
-from .media import SAMPLE_RATE, MediaError
-from .schema import MediaInfo, Question, Report, Word
-from .text_metrics import speech_metrics
-from .transcribe import ChunkTranscript, assemble_transcript, transcribe_chunk
-from .voice import FRAME_S, VoiceFeatures, acoustic_features, merge_features
+from coach_core.analysis.coverage import embed_ahead
+from coach_core.analysis.face import MAX_WIDTH, FaceFrame, FaceTracker, one_core, summarise
+from coach_core.analysis.text_metrics import speech_metrics
+from coach_core.analysis.transcribe import ChunkTranscript, assemble_transcript, transcribe_chunk
+from coach_core.analysis.voice import FRAME_S, VoiceFeatures, acoustic_features, merge_features
+from coach_core.config import Settings, load_settings
+from coach_core.media.decode import SAMPLE_RATE, MediaError
+from coach_core.schema import MediaInfo, Question, Report, Word
 
 log = logging.getLogger(__name__)
 
@@ -412,7 +412,7 @@ class LiveAnalyser:
             MediaError: the answer holds no speech or no recognisable words.
             LiveUnavailable: the live analysis failed; analyse the recording file instead.
         """
-        from .pipeline import build_report, face_unavailable
+        from coach_core.analysis.pipeline import build_report, face_unavailable
 
         started = time.perf_counter()
         if progress is not None:
@@ -560,7 +560,7 @@ class LiveAnalyser:
         return words
 
     def _face_worker(self) -> None:
-        from .face import is_eye_contact
+        from coach_core.analysis.face import is_eye_contact
 
         tracker: FaceTracker | None = None
         try:

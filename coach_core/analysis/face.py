@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .engines import face_model_path
-from .schema import FaceMetrics, Series
+from coach_core.models.engines import face_model_path
+from coach_core.schema import FaceMetrics, Series
 
 MAX_WIDTH = 640  # frames are scaled down to this width before analysis
 EYE_CONTACT_MAX_HEAD_DEG = 20.0  # head turned further than this from the camera = looking away

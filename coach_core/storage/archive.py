@@ -33,9 +33,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from .config import Settings
-from .schema import Report
-from .store import ArchiveObjectRow, Store
+from coach_core.config import Settings
+from coach_core.schema import Report
+from coach_core.storage.store import ArchiveObjectRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -403,7 +403,7 @@ def _ensure_pdf(store: Store, settings: Settings, session_id: str) -> None:
     if data is None or _pdf_is_current(settings.reports_dir / f"{session_id}.pdf", data):
         return
     try:
-        from . import pdf  # HTML → PDF with Chromium
+        from coach_core.reporting import pdf  # HTML → PDF with Chromium
 
         pdf.chromium_executable(settings)  # a quick, readable refusal when Chromium is not installed
         pdf.write_session_pdf(settings, Report.from_dict(data))

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .schema import (
+from coach_core.schema import (
     FillerEvent,
     HedgeEvent,
     Pause,
