@@ -7,7 +7,7 @@ Each answer (bench/answers.py: espeak speech with fillers, and a 640x480 30 fps 
 face moving) is fed to a :class:`coach_core.live.analyser.LiveAnalyser` at real-time pace, the way the recorder
 page feeds it: 20 ms audio frames of 48 kHz stereo int16 (what aiortc delivers) from one thread, video
 frames from another, each converted to RGB only when the analyser wants one (``face_fps``). Then Stop:
-the recording is saved, the analyser registered for the session, and the session analysed as the app's
+the recording is saved, the analyser handed to the session's analysis, and the session analysed as the app's
 job runner does (``sessions.analyse_session``). "after Stop" is the time from Stop to the stored report.
 The browser, WebRTC and the file encoder are not part of this measurement (they run during the answer,
 not after Stop).
@@ -31,9 +31,9 @@ for extra in (ROOT, ROOT / "tests"):
         sys.path.insert(0, str(extra))
 
 from bench.answers import QUESTION, Answer, make_answers  # noqa: E402
+from coach_core.analysis.pipeline import warm_up  # noqa: E402
 from coach_core.config import Settings  # noqa: E402
-from coach_core.live.analyser import LiveAnalyser, register  # noqa: E402
-from coach_core.models import engines  # noqa: E402
+from coach_core.live.analyser import LiveAnalyser  # noqa: E402
 from coach_core.sessions.lifecycle import analyse_session, save_recording  # noqa: E402
 from coach_core.storage.store import Store  # noqa: E402
 
@@ -118,7 +118,7 @@ def run(durations: list[float], *, video: bool = True, speed: float = 1.0, work:
         base = Path(work or tmp)
         answers = make_answers(sorted(set(durations)), base / "media")
         settings = Settings(data_dir=base / "data")
-        engines.warm_up(settings)  # the app loads the models at start
+        warm_up(settings)  # the app loads the models at start
         store = Store(settings.database)
         try:
             for seconds in durations:
@@ -130,8 +130,7 @@ def run(durations: list[float], *, video: bool = True, speed: float = 1.0, work:
                 analyser.stop()
                 recording = answer.video if video else answer.audio
                 session_id = save_recording(store, settings, recording, QUESTION, original_name=recording.name)
-                register(session_id, analyser)
-                report = analyse_session(store, settings, session_id)
+                report = analyse_session(store, settings, session_id, live=analyser)
                 after_stop = time.perf_counter() - stopped
                 results.append(
                     {

@@ -42,6 +42,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.answers import QUESTION, Answer, make_answers  # noqa: E402
 from bench.table import Row, fmt, write  # noqa: E402
+from coach_core.analysis.pipeline import warm_up  # noqa: E402
 from coach_core.analysis.transcribe import FILLER_PROMPT, decode_options, speech_spans  # noqa: E402
 from coach_core.config import Settings, load_settings  # noqa: E402
 from coach_core.media.decode import decode_audio  # noqa: E402
@@ -246,7 +247,7 @@ def analysis_section(
     store = Store(settings.database)
     log("warming up: loading every model and one throwaway analysis")
     t = time.perf_counter()
-    engines.warm_up(settings)
+    warm_up(settings)
     from coach_core.analysis.face import FaceTracker
 
     FaceTracker().close()

@@ -221,7 +221,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
-    from coach_core.storage import archive
+    from coach_core.sessions import archive
 
     try:
         archive.require_archive(settings)
@@ -256,7 +256,7 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
-    from coach_core.storage import archive
+    from coach_core.sessions import archive
 
     try:
         archive.require_archive(settings)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from coach_core.config import Settings
+from coach_core.storage.rows import FILE_KINDS
 from coach_core.storage.store import Store
 
-KINDS = ("recording", "report", "pdf")
 LABELS = {"recording": "Recording", "report": "Report (JSON)", "pdf": "Report (PDF)"}
 _FLASH = "archive_flash"
 
@@ -29,7 +29,7 @@ def archive_panel(store: Store, settings: Settings, session_id: str) -> None:
     if not settings.s3_bucket:
         return
     # boto3 is imported only when archiving is on.
-    from coach_core.storage.archive import (
+    from coach_core.sessions.archive import (
         ARCHIVED,
         FAILED,
         Archive,
@@ -52,7 +52,7 @@ def archive_panel(store: Store, settings: Settings, session_id: str) -> None:
         if flash:
             (st.success if flash[0] else st.warning)(flash[1])
         lines = []
-        for kind in KINDS:
+        for kind in FILE_KINDS:
             o = objects.get(kind)
             if o is None:
                 state = "not uploaded" if local[kind].is_file() else "no local file"
@@ -69,7 +69,7 @@ def archive_panel(store: Store, settings: Settings, session_id: str) -> None:
         folder = archive.session_keys(session_id)["recording"].rsplit("/", 1)[0]
         st.caption(f"Bucket `{archive.bucket}`, keys under `{folder}/`")
 
-        archived = [k for k in KINDS if k in objects and objects[k].status == ARCHIVED]
+        archived = [k for k in FILE_KINDS if k in objects and objects[k].status == ARCHIVED]
         if archived:
             expiry = settings.s3_presign_expiry_s
             cols = st.columns(len(archived))
@@ -90,7 +90,7 @@ def archive_panel(store: Store, settings: Settings, session_id: str) -> None:
                     st.session_state[_FLASH] = (False, str(exc))
             st.rerun()
 
-        if status != ARCHIVED or any(local[k].is_file() and k not in objects for k in KINDS):
+        if status != ARCHIVED or any(local[k].is_file() and k not in objects for k in FILE_KINDS):
             label = "Retry upload" if objects else "Upload to archive"
             if st.button(label, key="archive_retry"):
                 with st.spinner("Uploading…"):

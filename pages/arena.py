@@ -5,8 +5,6 @@ import streamlit as st
 
 from coach_core import questions as bank
 from coach_core.analysis.transcribe import question_vocabulary
-from coach_core.jobs.embedded import JobManager
-from coach_core.live import analyser as live
 from coach_core.media.decode import UPLOAD_EXTENSIONS, MediaError, probe
 from coach_core.sessions.lifecycle import save_recording
 from pages.common import get_store, jobs, open_session, settings
@@ -82,12 +80,11 @@ def submit(data: bytes | Path, name: str) -> None:
     if isinstance(data, Path):  # a live recording: the session now holds its own copy
         data.unlink(missing_ok=True)
     analysed_live = st.session_state.pop("live_analyser", None)
-    if isinstance(data, Path) and analysed_live is not None:
-        if isinstance(jobs(), JobManager):  # jobs run in this process: hand over what was done live
-            live.register(session_id, analysed_live)
-        else:
-            analysed_live.close()
-    st.session_state["job_id"] = jobs().submit(session_id)
+    if not isinstance(data, Path) and analysed_live is not None:
+        analysed_live.close()  # an upload: what was analysed live belongs to no recording
+        analysed_live = None
+    # A live recording hands its live analysis to the job (used when jobs run in this process).
+    st.session_state["job_id"] = jobs().submit(session_id, live=analysed_live)
     st.session_state["session_id"] = session_id
 
 

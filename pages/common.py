@@ -12,7 +12,7 @@ from coach_core.config import Settings, load_settings
 from coach_core.storage.store import Store, StoreError
 
 if TYPE_CHECKING:  # the analysis modules are imported by the pages that analyse, not by Home
-    from coach_core.jobs.embedded import Jobs
+    from coach_core.jobs.base import Jobs
 
 SCORE_NAMES = ("overall", "content", "confidence", "clarity", "resilience", "engagement")
 
@@ -41,13 +41,13 @@ def store() -> Store:
 
 @st.cache_resource
 def _job_manager() -> Jobs:
-    from coach_core.jobs.embedded import make_job_manager
+    from coach_core.jobs.factory import make_job_manager
 
     return make_job_manager(store(), settings())  # embedded pool, or the RQ queue with COACH_QUEUE_URL
 
 
 def jobs() -> Jobs:
-    from coach_core.jobs.embedded import JobError
+    from coach_core.jobs.base import JobError
 
     try:
         manager = _job_manager()  # not cached on failure: the next run tries the queue again
@@ -63,12 +63,12 @@ def jobs() -> Jobs:
 @st.cache_resource
 def start_warm_up() -> threading.Thread:
     def warm() -> None:
-        from coach_core.models import engines
+        from coach_core.analysis import pipeline
 
         if settings().queue_url and settings().queue_fallback != "embedded":
             return  # queue workers do the analyses; this process needs no models
         try:
-            engines.warm_up(settings())
+            pipeline.warm_up(settings())
         except Exception:
             pass
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from coach_core.analysis.tips import clock
+from coach_core.formatting import clock
 from coach_core.reporting.pdf import PdfError, cached_pdf, chromium_executable
 from coach_core.reporting.report_context import pitch_variation_text
 from pages.archive_panel import archive_panel

@@ -24,7 +24,7 @@ from test_store import Q, fake_report
 
 from coach_core.config import Settings
 from coach_core.schema import Report
-from coach_core.storage.archive import (
+from coach_core.sessions.archive import (
     Archive,
     ArchiveError,
     archive_session,

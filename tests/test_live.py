@@ -20,8 +20,9 @@ from media_factory import concat_audio, speak
 from coach_core.analysis.pipeline import analyse
 from coach_core.analysis.voice import acoustic_features, merge_features, voice_metrics
 from coach_core.config import Settings
-from coach_core.live import analyser as live_module
-from coach_core.live.analyser import Chunker, LiveAnalyser, LiveProgress, find_cut, register, take
+from coach_core.live.analyser import LiveAnalyser, LiveProgress
+from coach_core.live.chunker import Chunker, find_cut
+from coach_core.live.handover import analyse_with_live
 from coach_core.media.decode import SAMPLE_RATE, MediaError, decode_audio
 from coach_core.schema import Question, Report
 
@@ -198,15 +199,14 @@ def short_pcm(short_wav: Path) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_registered_live_parts_are_used_and_audio_only_has_no_face(
+def test_handed_over_live_parts_are_used_and_audio_only_has_no_face(
     short_wav: Path, short_pcm: np.ndarray, question: Question
 ) -> None:
     analyser = LiveAnalyser(Settings(), use_video=False, min_chunk_s=4.0, max_chunk_s=8.0)
     feed(analyser, short_pcm, speed=4.0, wait_for_chunk_at=None)
-    register("sess-live", analyser)
-    report = analyse(short_wav, question, settings=Settings(), session_id="sess-live")
+    report = analyse_with_live(short_wav, question, analyser, settings=Settings(), session_id="sess-live")
     assert report.timings.get("live_chunks", 0) >= 1  # the live parts were used
-    assert take("sess-live") is None  # used once
+    assert analyser.parts().duration_s == 0  # and closed: its audio is freed
     assert report.face is not None and not report.face.available
     assert "audio-only" in report.face.reason
     assert report.media is not None and report.media.format == "wav"
@@ -223,7 +223,7 @@ def test_live_parts_that_miss_part_of_the_file_fall_back_to_the_file(
 ) -> None:
     analyser = LiveAnalyser(Settings(), use_video=False)
     feed(analyser, short_pcm, speed=8.0, wait_for_chunk_at=None, upto=0.5)  # the stream broke half way
-    report = analyse(short_wav, question, settings=Settings(), live=analyser)
+    report = analyse_with_live(short_wav, question, analyser, settings=Settings())
     assert "live_chunks" not in report.timings  # analysed from the file
     assert report.duration_s == pytest.approx(decode_audio(short_wav).duration_s, abs=0.05)
     assert report.metrics.word_count > 15
@@ -371,14 +371,15 @@ def test_audio_in_any_layout_becomes_16k_mono(make: Callable[[np.ndarray], np.nd
     analyser.close()
 
 
-def test_registry_keeps_a_bounded_number_of_analysers() -> None:
-    made = [LiveAnalyser(Settings(), use_video=False) for _ in range(live_module.MAX_REGISTERED + 2)]
-    for i, a in enumerate(made):
-        register(f"reg-{i}", a)
-    assert take("reg-0") is None and take("reg-1") is None  # the oldest were closed
-    assert take(f"reg-{live_module.MAX_REGISTERED + 1}") is made[-1]
-    assert take(f"reg-{live_module.MAX_REGISTERED + 1}") is None
-    for i in range(2, live_module.MAX_REGISTERED + 1):
-        a = take(f"reg-{i}")
-        assert a is not None
-        a.close()
+def test_the_pipeline_alone_never_uses_a_live_analysis(
+    short_wav: Path, short_pcm: np.ndarray, question: Question
+) -> None:
+    """Nothing global: a live analyser of the same answer is used only when it is handed over."""
+    analyser = LiveAnalyser(Settings(), use_video=False, min_chunk_s=4.0, max_chunk_s=8.0)
+    try:
+        feed(analyser, short_pcm, speed=8.0, wait_for_chunk_at=None)
+        report = analyse(short_wav, question, settings=Settings(), session_id="sess-not-handed")
+        assert "live_chunks" not in report.timings
+        assert analyser.parts().duration_s > 0  # untouched, still the caller's
+    finally:
+        analyser.close()

@@ -27,7 +27,9 @@ from rq import Worker
 from rq.job import Job
 
 from coach_core.config import Settings
-from coach_core.jobs.embedded import JobError, JobManager, make_job_manager
+from coach_core.jobs.base import JobError
+from coach_core.jobs.embedded import JobManager
+from coach_core.jobs.factory import make_job_manager
 from coach_core.jobs.rq_app import QueueJobManager
 from coach_core.schema import Question
 from coach_core.sessions.lifecycle import save_recording

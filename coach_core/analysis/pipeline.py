@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from coach_core.analysis import voice_process as offload
 from coach_core.analysis.coverage import coverage, evidence_for
@@ -28,11 +28,8 @@ from coach_core.analysis.tips import build_tips
 from coach_core.analysis.transcribe import Transcript, question_vocabulary, transcribe
 from coach_core.analysis.voice import VoiceFeatures, voice_metrics
 from coach_core.config import Settings, load_settings
-from coach_core.media.decode import SILENCE_DBFS, decode_audio, probe, rms_dbfs
+from coach_core.media.decode import decode_audio
 from coach_core.schema import Coverage, MediaInfo, Question, Report, Series, Star, VoiceMetrics, Word
-
-if TYPE_CHECKING:
-    from coach_core.live.analyser import LiveAnalyser
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,9 +37,6 @@ T = TypeVar("T")
 ProgressFn = Callable[[str, float], None]  # (step name, overall fraction 0..1)
 
 STEPS = ("decoding", "transcribing", "content", "voice", "face", "scoring")
-# The live parts stand in for the file when their audio is this close to its length.
-LIVE_COVER_TOLERANCE_S = 1.0
-LIVE_COVER_TOLERANCE_RATIO = 0.03
 
 
 def content_metrics(
@@ -171,65 +165,21 @@ def analyse(
     session_id: str | None = None,
     progress: ProgressFn | None = None,
     use_video: bool = True,
-    live: LiveAnalyser | None = None,
 ) -> Report:
-    """Analyse one recorded answer.
+    """Analyse one recorded answer from its file.
 
     Args:
         path: audio or video file (wav, mp3, m4a, ogg/opus, webm, mp4, mov, mkv, flac).
         question: the question answered, with its key points.
         settings: limits and model settings; defaults from the environment.
-        session_id: id to put in the report (a new one if omitted). A live analyser registered
-            for this id (:func:`coach_core.live.analyser.register`) is used when ``live`` is not given.
+        session_id: id to put in the report (a new one if omitted).
         progress: called with (step, overall fraction) as the work advances.
         use_video: analyse the face when the file has a video track.
-        live: the analysis made while this recording was live; used when its audio covers the
-            file, otherwise the file is analysed from scratch.
 
     Raises:
         MediaError: the recording cannot be analysed; the message says why.
     """
-    settings = settings or load_settings()
-    if live is None and session_id is not None:
-        from coach_core.live.analyser import take
-
-        live = take(session_id)
-    if live is not None:
-        try:
-            report = _analyse_live(path, question, live, settings, session_id, progress, use_video)
-        except Exception as exc:  # the file alone decides; its analysis gives the canonical error
-            log.info("live parts not used for %s: %s", path, exc)
-            report = None
-        finally:
-            live.close()
-        if report is not None:
-            return report
-    return _analyse_file(path, question, settings, session_id, progress, use_video)
-
-
-def _analyse_live(
-    path: Path | str, question: Question, live: LiveAnalyser, settings: Settings, session_id: str | None,
-    progress: ProgressFn | None, use_video: bool,
-) -> Report | None:  # fmt: skip
-    """The report from the live parts, or None when they do not cover the saved recording."""
-    t0 = time.perf_counter()
-    info = probe(path, max_duration_s=settings.max_duration_s)
-    parts = live.parts()
-    declared = info.duration_s
-    covered = declared > 0 and abs(parts.duration_s - declared) <= max(
-        LIVE_COVER_TOLERANCE_S, LIVE_COVER_TOLERANCE_RATIO * declared
-    )
-    if not covered:
-        log.info("live audio %.1f s does not cover the file's %.1f s", parts.duration_s, declared)
-        return None
-    if use_video and info.has_video and (not live.use_video or not parts.face_frames):
-        return None  # the face was not followed live: the file has it
-    if rms_dbfs(parts.samples) < SILENCE_DBFS:
-        return None
-    info.duration_s = parts.duration_s
-    report = live.finish(question, session_id, media=info, progress=progress, use_video=use_video and info.has_video)
-    report.timings["total"] = round(time.perf_counter() - t0, 3)
-    return report
+    return _analyse_file(path, question, settings or load_settings(), session_id, progress, use_video)
 
 
 def _analyse_file(
@@ -294,3 +244,14 @@ def _timed(timings: dict[str, float], step: str, fn: Callable[..., T], *args: An
         return fn(*args)
     finally:
         timings[step] = round(time.perf_counter() - started, 3)
+
+
+def warm_up(settings: Settings | None = None) -> None:
+    """Load every model the analysis uses now (the app calls this in a background thread at start)."""
+    from coach_core.analysis.star import prototype_vectors  # the STAR reference sentences, embedded once
+    from coach_core.models.engines import embedder, whisper
+
+    whisper(settings)
+    embedder().encode(["warm up"], show_progress_bar=False)
+    prototype_vectors()
+    offload.start()  # the voice helper process

@@ -8,6 +8,7 @@ from coach_core.analysis.face import FaceMetrics
 from coach_core.analysis.scoring import EYE_CONTACT_GOOD, FILLERS_GOOD, HEDGES_GOOD, PACE_GOOD
 from coach_core.analysis.stress import StressAnalysis
 from coach_core.analysis.voice import VoiceMetrics
+from coach_core.formatting import clock
 from coach_core.schema import Question, Scores, SpeechMetrics
 
 MIN_TIPS, MAX_TIPS = 3, 6
@@ -17,11 +18,6 @@ MIN_TIPS, MAX_TIPS = 3, 6
 class Tip:
     priority: float  # higher = more worth saying
     text: str
-
-
-def clock(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _quote(text: str, limit: int = 80) -> str:

@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 from rq import Queue
@@ -27,11 +27,14 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from coach_core.config import Settings
-from coach_core.jobs.embedded import ACTIVE, JobError, QueueUnavailable, StoredJobs, mark_interrupted
+from coach_core.jobs.base import ACTIVE, JobError, QueueUnavailable, StoredJobs, mark_interrupted
 from coach_core.jobs.rq_worker import JOB_FUNCTION, QUEUE_NAME, build_payload, redis_connection, safe_url
 from coach_core.schema import Report
 from coach_core.sessions.lifecycle import archive_quietly, store_report
 from coach_core.storage.store import Store
+
+if TYPE_CHECKING:
+    from coach_core.live.analyser import LiveAnalyser
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,9 @@ class QueueJobManager(StoredJobs):
         """Jobs left running by an embedded runner are interrupted; queued RQ jobs are followed again."""
         return mark_interrupted(self.store, [j for j in self.store.jobs() if j["backend"] != BACKEND])
 
-    def submit(self, session_id: str) -> str:
+    def submit(self, session_id: str, live: LiveAnalyser | None = None) -> str:
+        if live is not None:  # a worker analyses the saved file; the app's live parts are not used
+            live.close()
         row = self.store.session(session_id)
         if row is None:
             raise JobError(f"No session with id {session_id}.")
@@ -249,7 +254,7 @@ class QueueJobManager(StoredJobs):
         if not self.settings.s3_bucket:
             return None
         try:
-            from coach_core.storage.archive import Archive, archive_session
+            from coach_core.sessions.archive import Archive, archive_session
 
             archive = Archive.from_settings(self.settings)
             assert archive is not None

@@ -83,7 +83,7 @@ def fetch_recording(payload: dict[str, Any], settings: Settings, workdir: Path) 
             f"The recording {candidates[0]} is not readable on worker {socket.gethostname()} and is not in an S3 "
             "archive: share the data directory with the workers or configure COACH_S3_BUCKET on the app."
         )
-    from coach_core.storage.archive import Archive, ArchiveError  # boto3 only when S3 is used
+    from coach_core.storage.s3 import Archive, ArchiveError  # boto3 only when S3 is used
 
     archive = Archive.from_settings(settings)
     if archive is None:
@@ -239,10 +239,10 @@ def run_worker(
         raise WorkerError(f"The job queue at {safe_url(url)} cannot be reached ({str(exc).rstrip('.')}).") from None
     if warm:
         log.info("Queue %s reachable; loading the models…", safe_url(url))
-        from coach_core.models import engines
+        from coach_core.analysis import pipeline
 
         started = time.perf_counter()
-        engines.warm_up(settings)
+        pipeline.warm_up(settings)
         log.info("Models loaded in %.1f s", time.perf_counter() - started)
     interval = max(1, round(heartbeat_s if heartbeat_s is not None else settings.worker_heartbeat_s))
     worker = CoachWorker(

@@ -9,14 +9,13 @@ voice and embeds its sentences (for content coverage); the face worker runs one 
 the second core, alongside any chunk still in progress), and :meth:`LiveAnalyser.finish`
 assembles the report with the offline pipeline's own :func:`coach_core.analysis.pipeline.build_report`.
 
-The recording file is still written in full and stays the source of truth: a registered analyser
-(:func:`register` / :func:`take`) is only used when its audio covers the saved file, and a retry
-always works from the file alone.
+The recording file is still written in full and stays the source of truth: an analyser handed to
+:func:`coach_core.live.handover.analyse_with_live` is only used when its audio covers the saved
+file, and a retry always works from the file alone.
 """
 
 from __future__ import annotations
 
-import collections
 import logging
 import queue
 import threading
@@ -30,38 +29,28 @@ import numpy as np
 
 from coach_core.analysis.coverage import embed_ahead
 from coach_core.analysis.face import MAX_WIDTH, FaceFrame, FaceTracker, one_core, summarise
+from coach_core.analysis.pipeline import build_report, face_unavailable
 from coach_core.analysis.text_metrics import speech_metrics
 from coach_core.analysis.transcribe import ChunkTranscript, assemble_transcript, transcribe_chunk
-from coach_core.analysis.voice import FRAME_S, VoiceFeatures, acoustic_features, merge_features
+from coach_core.analysis.voice import VoiceFeatures, acoustic_features, merge_features
 from coach_core.config import Settings, load_settings
+from coach_core.live.audio import Resampler, to_mono_float
+from coach_core.live.chunker import MAX_CHUNK_S, MIN_CHUNK_S, Chunker
 from coach_core.media.decode import SAMPLE_RATE, MediaError
 from coach_core.schema import MediaInfo, Question, Report, Word
 
 log = logging.getLogger(__name__)
 
-# Whisper's cost per call is about 1.3 s plus 0.1 s per second of audio (tiny.en, one thread; its
-# window is padded to 30 s), so chunks are not made shorter than this; the cap bounds what is left
-# to transcribe at Stop.
-MIN_CHUNK_S = 5.0  # a chunk is cut at the first pause after this much audio ...
-MAX_CHUNK_S = 12.0  # ... or at its quietest moment once it is this long (the tail at Stop is never longer)
 # While the person speaks one chunk is transcribed at a time (the other core follows the face and
 # the recording); at Stop, the rest is transcribed alongside the chunk still in progress.
 ASR_THREADS = 2
-LONG_PAUSE_S = 0.6  # a quiet run this long is a pause between thoughts: the best place to cut
-PAUSE_S = 0.3  # a quiet run this long is a pause between words, safe enough to cut in
-SHORT_PAUSE_WAIT_S = 1.0  # ... once this much speech has followed it without a long pause
-QUIET_BELOW_PEAK_DB = 30.0  # frames this far under the chunk's loud end (95th percentile) are quiet
-QUIET_FLOOR_DBFS = -55.0  # ... and always frames quieter than this
 # Words of the previous chunk added to the prompt as context. On a 2-min espeak answer, 20 words
 # gave the same word error rate as none but more phantom fillers (25 vs 20; truth 21), so none.
 CONTEXT_WORDS = 0
 FACE_QUEUE = 32  # sampled frames waiting for the face worker; when full, new frames are skipped
-PACE_WINDOW_S = 30.0  # the live pace meter counts words in the last this many transcribed seconds
+LIVE_PACE_WINDOW_S = 30.0  # the live pace meter counts words in the last this many transcribed seconds
 CHECK_EVERY_S = 0.25  # the workers look for new input this often
 WAIT_S = 600.0  # finish() waits at most this long for the workers (a heavily loaded machine)
-_CUT_STEP = round(FRAME_S * SAMPLE_RATE)  # cuts fall on voice loudness frames, so chunks merge exactly
-DECIDE_EVERY_S = 0.25  # a cut is looked for at every this much audio (a multiple of FRAME_S)
-_DECIDE_STEP = round(DECIDE_EVERY_S / FRAME_S) * _CUT_STEP
 
 
 class LiveUnavailable(RuntimeError):
@@ -77,7 +66,7 @@ class LiveProgress:
     chunks: int = 0  # chunks transcribed
     words: int = 0
     fillers: int = 0
-    wpm: float | None = None  # pace over the last PACE_WINDOW_S transcribed seconds
+    wpm: float | None = None  # pace over the last LIVE_PACE_WINDOW_S transcribed seconds
     face_frames: int = 0
     face_pending: int = 0  # sampled frames waiting for the face worker
     face_visible: bool | None = None  # the latest analysed frame
@@ -99,127 +88,6 @@ class LiveParts:
     @property
     def duration_s(self) -> float:
         return len(self.samples) / SAMPLE_RATE
-
-
-def find_cut(samples: np.ndarray, min_s: float = MIN_CHUNK_S, max_s: float = MAX_CHUNK_S) -> int | None:
-    """Where to end the next chunk of ``samples`` (a sample index), or None to wait for more audio.
-
-    The cut goes in the middle of the first long pause (between thoughts) that starts between
-    ``min_s`` and ``max_s``. Without one, in the middle of the longest shorter pause (between words)
-    once ``SHORT_PAUSE_WAIT_S`` of audio has followed it with no long pause, or once the chunk
-    reaches ``max_s``; with no pause at all by then, at its quietest frame. A cut close to speech
-    makes Whisper hear half a word at the chunk's edge (a phantom "uh"), hence pauses. The rule
-    depends on the audio only, not on how fast it arrives. Cuts fall on loudness frames.
-    """
-    n = len(samples) // _CUT_STEP
-    first = int(np.ceil(min_s / FRAME_S))
-    last = max(int(max_s / FRAME_S), first + 1)
-    if n <= first:
-        return None
-    frames = samples[: n * _CUT_STEP].reshape(n, _CUT_STEP).astype(np.float64)
-    db = 10.0 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1e-12))
-    quiet = db < max(np.percentile(db, 95) - QUIET_BELOW_PEAK_DB, QUIET_FLOOR_DBFS)
-    runs: list[tuple[int, int]] = []  # quiet runs (start, end) in frames starting in [first, last)
-    start: int | None = None
-    for i in range(first, n + 1):
-        if i < n and quiet[i]:
-            start = i if start is None else start
-        elif start is not None:
-            runs.append((start, i))
-            start = None
-    runs = [r for r in runs if r[0] < last]
-    long_pause = next((r for r in runs if r[1] - r[0] >= round(LONG_PAUSE_S / FRAME_S)), None)
-    short = [r for r in runs if r[1] - r[0] >= round(PAUSE_S / FRAME_S)]
-    waited = [r for r in short if r[1] + round(SHORT_PAUSE_WAIT_S / FRAME_S) <= n]
-    if long_pause is not None:
-        a, b = long_pause
-    elif n >= last and short:
-        a, b = max(short, key=lambda r: r[1] - r[0])
-    elif waited:
-        a, b = max(waited, key=lambda r: r[1] - r[0])
-    elif n < last:
-        return None  # a pause may still come
-    else:
-        return (first + int(np.argmin(db[first:last]))) * _CUT_STEP
-    return ((a + b) // 2) * _CUT_STEP
-
-
-class Chunker:
-    """Cuts a growing stream of 16 kHz samples into chunks at the places :func:`find_cut` picks.
-
-    A cut is looked for only at fixed points of the audio (every ``DECIDE_EVERY_S`` of the chunk),
-    each time over exactly the audio up to that point. So the cuts depend on the audio alone: the
-    same answer gives the same chunks whether it arrives in 10 ms packets or 1 s ones, quickly or
-    late, while Whisper is busy or idle.
-    """
-
-    def __init__(self, min_s: float = MIN_CHUNK_S, max_s: float = MAX_CHUNK_S) -> None:
-        self.min_s = min_s
-        self.max_s = max_s
-        self.cut = 0  # where the current chunk starts (the end of the last chunk cut), in samples
-        self._looked = 0  # chunk length (samples) up to which cuts have been looked for
-
-    def cuts(self, samples: np.ndarray) -> list[tuple[int, int]]:
-        """New chunks (start, end) in sample indices, given all the audio so far (``samples``)."""
-        out: list[tuple[int, int]] = []
-        while True:
-            point = self._next_point()
-            if self.cut + point > len(samples):
-                return out
-            self._looked = point
-            cut = find_cut(samples[self.cut : self.cut + point], self.min_s, self.max_s)
-            if cut is not None:
-                out.append((self.cut, self.cut + cut))
-                self.cut += cut
-                self._looked = 0
-
-    def _next_point(self) -> int:
-        step = _DECIDE_STEP
-        first = (int(np.ceil(self.min_s / FRAME_S)) + 1) * _CUT_STEP  # find_cut needs more than min_s
-        first = int(np.ceil(first / step)) * step
-        return max(first, self._looked + step)
-
-
-def _to_mono_float(samples: np.ndarray, channels: int, planar: bool) -> np.ndarray:
-    data = np.asarray(samples)
-    if data.dtype == np.int16:
-        data = data.astype(np.float32) / 32768.0
-    elif data.dtype == np.int32:
-        data = data.astype(np.float32) / 2147483648.0
-    else:
-        data = data.astype(np.float32, copy=False)
-    if channels <= 1:
-        return data.reshape(-1)
-    if planar:
-        return data.reshape(channels, -1).mean(axis=0)
-    return data.reshape(-1, channels).mean(axis=1)  # packed: interleaved L R L R ...
-
-
-class _Resampler:
-    """Stateful resampling to 16 kHz (FFmpeg's, as for files), so frame edges leave no seams."""
-
-    def __init__(self) -> None:
-        self._rate: int | None = None
-        self._resampler: Any = None
-
-    def __call__(self, mono: np.ndarray, rate: int) -> np.ndarray:
-        if rate == SAMPLE_RATE:
-            return mono
-        import av
-
-        if rate != self._rate:
-            self._rate = rate
-            self._resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(mono.reshape(1, -1)), format="flt", layout="mono")
-        frame.sample_rate = rate
-        out = [f.to_ndarray().reshape(-1) for f in self._resampler.resample(frame)]
-        return np.concatenate(out) if out else np.zeros(0, np.float32)
-
-    def flush(self) -> np.ndarray:
-        if self._resampler is None:
-            return np.zeros(0, np.float32)
-        out = [f.to_ndarray().reshape(-1) for f in self._resampler.resample(None)]
-        return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
 class LiveAnalyser:
@@ -288,7 +156,7 @@ class LiveAnalyser:
     # Feeding (callback threads) -------------------------------------------------------------
     def add_audio(self, samples: np.ndarray, sample_rate: int, channels: int = 1, *, planar: bool = False) -> None:
         """Add audio as it arrives: int16 or float samples, interleaved (packed) unless ``planar``."""
-        mono = _to_mono_float(samples, channels, planar)
+        mono = to_mono_float(samples, channels, planar)
         if mono.size == 0:
             return
         with self._lock:
@@ -412,8 +280,6 @@ class LiveAnalyser:
             MediaError: the answer holds no speech or no recognisable words.
             LiveUnavailable: the live analysis failed; analyse the recording file instead.
         """
-        from coach_core.analysis.pipeline import build_report, face_unavailable
-
         started = time.perf_counter()
         if progress is not None:
             progress("transcribing", 0.3)
@@ -469,7 +335,7 @@ class LiveAnalyser:
             self._length = need
 
     def _audio_worker(self) -> None:
-        resample = _Resampler()
+        resample = Resampler()
         pool = ThreadPoolExecutor(max_workers=ASR_THREADS, thread_name_prefix="live-asr")
         try:
             while True:
@@ -554,7 +420,7 @@ class LiveAnalyser:
         p.words = len(words)
         if words:
             p.fillers = speech_metrics(words, transcribed_s).filler_count
-            since = max(0.0, transcribed_s - PACE_WINDOW_S)
+            since = max(0.0, transcribed_s - LIVE_PACE_WINDOW_S)
             recent = sum(1 for w in words if w.start >= since)
             p.wpm = recent / max(transcribed_s - since, 1e-6) * 60.0
         return words
@@ -593,27 +459,3 @@ def _context(chunks: Sequence[ChunkTranscript]) -> str:
         return ""
     words = [w.word for c in chunks[-2:] for w in c.words][-CONTEXT_WORDS:]
     return " ".join(words)
-
-
-# A process-level hand-over from the recorder to the analysis job (same process only) ---------
-MAX_REGISTERED = 8  # analysers nobody collected (e.g. jobs run in another process) are closed after this
-_registry: collections.OrderedDict[str, LiveAnalyser] = collections.OrderedDict()
-_registry_lock = threading.Lock()
-
-
-def register(session_id: str, analyser: LiveAnalyser) -> None:
-    """Offer a session's live analysis to the job that will analyse its recording."""
-    analyser.stop()
-    with _registry_lock:
-        _registry[session_id] = analyser
-        evicted = []
-        while len(_registry) > MAX_REGISTERED:
-            evicted.append(_registry.popitem(last=False)[1])
-    for old in evicted:
-        old.close()
-
-
-def take(session_id: str) -> LiveAnalyser | None:
-    """The live analyser registered for a session, removed from the registry (used at most once)."""
-    with _registry_lock:
-        return _registry.pop(session_id, None)

@@ -210,14 +210,3 @@ def face_model_path() -> Path:
     if not path.exists():
         raise ModelUnavailable(f"The face model file is missing: {path}")
     return path
-
-
-def warm_up(settings: Settings | None = None) -> None:
-    """Load every model now (the app calls this in a background thread at start)."""
-    whisper(settings)
-    embedder().encode(["warm up"], show_progress_bar=False)
-    from coach_core.analysis.star import prototype_vectors  # the STAR reference sentences, embedded once
-    from coach_core.analysis.voice_process import start
-
-    prototype_vectors()
-    start()  # the voice helper process

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from coach_core.analysis.tips import clock
+from coach_core.formatting import clock
 from coach_core.schema import Series
 
 # Units are about one point at the printed size of a half-width chart (~88 mm), so text reads at ~7 pt.

@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import escape
 
-from coach_core.analysis.tips import clock
+from coach_core.formatting import clock
 from coach_core.reporting.charts import Band, bar_chart, line_chart
 from coach_core.schema import Report, ScoreDetail, VoiceMetrics
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from coach_core.analysis.pipeline import ProgressFn, analyse
 from coach_core.config import Settings
+from coach_core.live.analyser import LiveAnalyser
+from coach_core.live.handover import analyse_with_live
 from coach_core.media.decode import MediaError
 from coach_core.schema import Question, Report
 from coach_core.storage.store import Store
@@ -64,9 +66,16 @@ def analyse_session(
     progress: ProgressFn | None = None,
     *,
     use_video: bool = True,
+    live: LiveAnalyser | None = None,
 ) -> Report:
-    """Analyse (or re-analyse) a saved session; on failure it is marked 'failed' with the reason."""
+    """Analyse (or re-analyse) a saved session; on failure it is marked 'failed' with the reason.
+
+    ``live``: what was analysed while this recording was made (same process); used when it covers the
+    saved file (:func:`coach_core.live.handover.analyse_with_live`), closed in any case.
+    """
     row = store.session(session_id)
+    if (row is None or not row.recording_path or not Path(row.recording_path).exists()) and live is not None:
+        live.close()  # nothing to hand it to
     if row is None:
         raise SessionError(f"No session with id {session_id}.")
     if not row.recording_path or not Path(row.recording_path).exists():
@@ -77,14 +86,11 @@ def analyse_session(
     assert question is not None
     store.set_status(session_id, "analysing")
     try:
-        report = analyse(
-            row.recording_path,
-            question,
-            settings=settings,
-            session_id=session_id,
-            progress=progress,
-            use_video=use_video,
-        )
+        options = {"settings": settings, "session_id": session_id, "progress": progress, "use_video": use_video}
+        if live is not None:
+            report = analyse_with_live(row.recording_path, question, live, **options)
+        else:
+            report = analyse(row.recording_path, question, **options)
     except MediaError as exc:
         store.set_status(session_id, "failed", str(exc))
         raise
@@ -113,7 +119,7 @@ def archive_quietly(store: Store, settings: Settings, session_id: str) -> None:
     if not settings.s3_bucket:
         return
     try:
-        from coach_core.storage.archive import archive_after_analysis  # boto3 is imported only when archiving is on
+        from coach_core.sessions.archive import archive_after_analysis  # boto3 is imported only when archiving is on
 
         archive_after_analysis(store, settings, session_id)
     except Exception as exc:  # the analysis is saved; archiving must never undo that
