@@ -145,7 +145,8 @@ def spoken(text: str, voice: str) -> Path:
 
 
 def judge_audio(answer: Labelled, voice: str) -> Outcome:
-    from coach_core.analysis.transcribe import question_vocabulary, transcribe
+    from coach_core.analysis.transcribe import transcribe
+    from coach_core.analysis.vocabulary import question_vocabulary
     from coach_core.config import load_settings
     from coach_core.media.decode import decode_audio
     from coach_core.questions import get

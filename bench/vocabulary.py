@@ -51,7 +51,8 @@ def main() -> int:
     import jiwer
     from media_factory import piper_speak, speak
 
-    from coach_core.analysis.transcribe import question_vocabulary, transcribe_chunk
+    from coach_core.analysis.transcribe import transcribe_chunk
+    from coach_core.analysis.vocabulary import question_vocabulary
     from coach_core.config import load_settings
     from coach_core.media.decode import decode_audio
 

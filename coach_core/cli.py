@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from coach_core import questions as question_bank
+from coach_core.analysis.pipeline import ProgressFn
 from coach_core.config import Settings, load_settings
 from coach_core.media.decode import MediaError
 from coach_core.reporting.pdf import PdfError
@@ -32,7 +33,7 @@ class CliError(Exception):
         self.code = code
 
 
-def _progress() -> object:
+def _progress() -> ProgressFn:
     last = {"step": ""}
 
     def report(step: str, fraction: float) -> None:

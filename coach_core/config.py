@@ -97,7 +97,7 @@ class Settings:
         return self.data_dir / "reports"
 
     def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **changes)
+        return replace(self, **changes)  # type: ignore[arg-type]  # checked by the dataclass at run time
 
 
 def load_settings() -> Settings:

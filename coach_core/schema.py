@@ -45,7 +45,7 @@ def from_plain(cls: Any, data: Any) -> Any:
     if dataclasses.is_dataclass(cls):
         hints = typing.get_type_hints(cls)
         kwargs = {f.name: from_plain(hints[f.name], data[f.name]) for f in dataclasses.fields(cls) if f.name in data}
-        return cls(**kwargs)
+        return cls(**kwargs)  # type: ignore[operator]  # cls is a dataclass type here
     if cls is float and isinstance(data, int):
         return float(data)
     return data

@@ -4,7 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from coach_core import questions as bank
-from coach_core.analysis.transcribe import question_vocabulary
+from coach_core.analysis.vocabulary import question_vocabulary
 from coach_core.media.decode import UPLOAD_EXTENSIONS, MediaError, probe
 from coach_core.sessions.lifecycle import save_recording
 from pages.common import get_store, jobs, open_session, settings

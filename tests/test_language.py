@@ -12,13 +12,8 @@ import numpy as np
 import pytest
 from media_factory import speak
 
-from coach_core.analysis.transcribe import (
-    identify_language,
-    language_notice,
-    other_language_notice,
-    speech_spans,
-    transcribe,
-)
+from coach_core.analysis.language import identify_language, language_notice, other_language_notice
+from coach_core.analysis.transcribe import speech_spans, transcribe
 from coach_core.config import Settings
 from coach_core.media.decode import decode_audio
 from coach_core.models import engines

@@ -14,7 +14,8 @@ import pytest
 from conftest import CACHE_FULL, CACHE_FULL_FILLERS, CACHE_QUESTION
 
 from coach_core.analysis.text_metrics import speech_metrics
-from coach_core.analysis.transcribe import VOCABULARY_MAX_TERMS, decode_options, question_vocabulary, transcribe
+from coach_core.analysis.transcribe import decode_options, transcribe
+from coach_core.analysis.vocabulary import VOCABULARY_MAX_TERMS, question_vocabulary
 from coach_core.config import Settings
 from coach_core.media.decode import decode_audio
 

@@ -151,8 +151,8 @@ def coverage(
     clean = [strip_fillers(u.text) for u in units]
     keep = [i for i, c in enumerate(clean) if c]
     if not keep:
-        missed = [KeyPointMatch(key_point=k, similarity=0.0, sentence="", matched=False) for k in points]
-        return Coverage(score=0.0, matched=[], missed=missed, threshold=MATCH_THRESHOLD)
+        nothing = [KeyPointMatch(key_point=k, similarity=0.0, sentence="", matched=False) for k in points]
+        return Coverage(score=0.0, matched=[], missed=nothing, threshold=MATCH_THRESHOLD)
     texts = [clean[i] for i in keep]
     vectors = embed(texts)
     direct = embed(points) @ vectors.T  # points x units

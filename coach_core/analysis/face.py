@@ -114,7 +114,7 @@ def sample_frames(path: Path | str, fps: float, max_width: int = MAX_WIDTH) -> I
                     max(2, int(w * scale) // 2 * 2),
                     max(2, int(h * scale) // 2 * 2),
                 )
-                rgb = frame.to_ndarray(format="rgb24", width=tw, height=th)
+                rgb: np.ndarray = frame.to_ndarray(format="rgb24", width=tw, height=th)
                 rotation = _rotation_of(frame, stream_rotation)
                 if rotation:
                     # FFmpeg rotation is counter-clockwise; turn the picture back upright.

@@ -25,7 +25,8 @@ from coach_core.analysis.star import analyse_star
 from coach_core.analysis.stress import UNRELIABLE_VOICE_REASON, analyse_stress, voice_cues
 from coach_core.analysis.text_metrics import Sentence, speech_metrics, split_sentences
 from coach_core.analysis.tips import build_tips
-from coach_core.analysis.transcribe import Transcript, question_vocabulary, transcribe
+from coach_core.analysis.transcribe import Transcript, transcribe
+from coach_core.analysis.vocabulary import question_vocabulary
 from coach_core.analysis.voice import VoiceFeatures, voice_metrics
 from coach_core.config import Settings, load_settings
 from coach_core.media.decode import decode_audio

@@ -14,7 +14,6 @@ A whole file is one stretch; a live recording is transcribed in chunks as it com
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 from collections import Counter
@@ -26,59 +25,27 @@ from typing import Any
 import numpy as np
 
 from coach_core.analysis.asr_checks import FILLER_TOKENS, LoopCheck, collapse_loops, settle_suspects, understood
+from coach_core.analysis.language import (
+    _voiced,
+    english_in_doubt,
+    identify_language,
+    language_notice,
+)
 from coach_core.config import Settings, load_settings
 from coach_core.media.decode import SAMPLE_RATE, MediaError
-from coach_core.models.engines import ModelUnavailable, language_model, whisper
+from coach_core.models.engines import whisper
 from coach_core.schema import Word
 
 # The prompt holds only fillers (putting the question there made tiny.en skip much of an answer in a
 # trial); the question's own words go in as faster-whisper's ``hotwords``, which sit before the
 # prompt in every 30 s window, so the fillers stay the text closest to the audio (bench/VOCABULARY.md).
 FILLER_PROMPT = "Um, uh, so, uh, I mean, um, you know, like, I was, uh, thinking about it, er, ah."
-VOCABULARY_MAX_TERMS = 40  # about 60 tokens of the 223 the prompt may hold
-_TERM = re.compile(r"[A-Za-z][A-Za-z0-9+#]*(?:[-/'][A-Za-z0-9+#]+)*|\d+[A-Za-z][A-Za-z0-9]*")
-# Words that carry no domain meaning, left out of the vocabulary (function words, interview verbs).
-_PLAIN = frozenset(
-    """
-a about above after again against all also an and any are as at be because been before being below
-between both but by can could did do does doing down during each either else even every few for from
-further had has have having he her here hers him his how i if in into is it its itself just let like
-many may me might more most much must my no nor not now of off on once one only or other our out over
-own same she should so some such than that the their them then there these they this those through to
-too under until up upon us very was we well were what when where whether which while who whom why will
-with within without would you your yours also instead rather really quite often always never sure
-explain describe tell walk talk give say make makes made use used using uses way ways thing things
-keep keeps get gets got take takes know need needs want wants go goes going come comes work works
-example examples time times first second next last new good better best bad lot lots kind kinds
-approach approaches choose pick decide help helps show shows find finds check checks look looks
-""".split()
-)
-
 MIN_SPEECH_S = 0.5  # less voiced speech than this (Silero VAD) means there is no answer to analyse
-# Mean word probability under which the transcript is likely not English or badly recorded.
-# English speech from several voices scored 0.75-0.95 with tiny.en; other languages 0.3-0.55.
-LANGUAGE_CONFIDENCE_MIN = 0.6
 
-# Below this mean word probability tiny.en's transcript is doubtful enough to ask the multilingual
-# model which language it is (English clips: 0.74-0.93; German/Spanish/French/Japanese: 0.0-0.64).
-LANGUAGE_CHECK_BELOW = 0.8
-LANGUAGE_ID_S = 30.0  # Whisper identifies the language from one 30 s window: the voiced audio, up to this
-# The multilingual model's probability for its top language above which the notice names it outright;
-# below it the notice names the two likeliest languages.
-LANGUAGE_SURE = 0.5
-LANGUAGE_NAMES = {
-    "en": "English", "de": "German", "es": "Spanish", "fr": "French", "ru": "Russian", "ja": "Japanese",
-    "zh": "Chinese", "pt": "Portuguese", "it": "Italian", "nl": "Dutch", "pl": "Polish", "uk": "Ukrainian",
-    "tr": "Turkish", "ar": "Arabic", "hi": "Hindi", "ko": "Korean", "sv": "Swedish", "no": "Norwegian",
-    "nn": "Norwegian", "da": "Danish", "fi": "Finnish", "cs": "Czech", "el": "Greek", "he": "Hebrew",
-    "hu": "Hungarian", "ro": "Romanian", "vi": "Vietnamese", "th": "Thai", "id": "Indonesian",
-    "ms": "Malay", "fa": "Persian", "bn": "Bengali", "ur": "Urdu", "ta": "Tamil", "te": "Telugu",
-    "ca": "Catalan", "bg": "Bulgarian", "sr": "Serbian", "hr": "Croatian", "sk": "Slovak", "la": "Latin",
-    "mn": "Mongolian", "ka": "Georgian", "tl": "Tagalog", "sw": "Swahili", "af": "Afrikaans",
-}  # fmt: skip
+
 log = logging.getLogger(__name__)
 
-ProgressFn = Callable[[float, str], None]
+DecodeProgress = Callable[[float, str], None]  # (fraction of the audio decoded, message)
 
 
 @dataclass
@@ -182,25 +149,6 @@ def retry_windows(check: LoopCheck, spans: list[tuple[float, float]], duration: 
     return windows
 
 
-def question_vocabulary(question: str, key_points: Sequence[str] = (), limit: int = VOCABULARY_MAX_TERMS) -> list[str]:
-    """The domain terms of a question and its key points, to bias transcription towards them.
-
-    Function words, plain verbs and short lowercase words are left out; each term once
-    (case-insensitive). Terms are taken in turn from the question and each key point (first words
-    first), so every key point is represented when ``limit`` cuts: "cache", "Redis", "TTL", "base62" …
-    """
-    sources: list[list[str]] = []
-    for text in (question, *key_points):
-        words = [w for w in _TERM.findall(text) if w.lower() not in _PLAIN]
-        sources.append([w for w in words if len(w) >= 4 or any(c.isupper() or c.isdigit() for c in w[1:] or w)])
-    terms: dict[str, str] = {}
-    for round_ in itertools.zip_longest(*sources):
-        for word in round_:
-            if word is not None and word.lower() not in terms and len(terms) < limit:
-                terms[word.lower()] = word
-    return list(terms.values())
-
-
 def decode_options(
     model: Any, settings: Settings, prompt: str | None, vocabulary: Sequence[str] = ()
 ) -> dict[str, Any]:
@@ -223,7 +171,7 @@ def decode_options(
 
 def _decode(
     model: Any, samples: np.ndarray, settings: Settings, prompt: str | None, duration: float,
-    progress: ProgressFn | None, speech_end: Callable[[], float] | None = None, vocabulary: Sequence[str] = (),
+    progress: DecodeProgress | None, speech_end: Callable[[], float] | None = None, vocabulary: Sequence[str] = (),
 ) -> tuple[list[Word], list[str], str]:  # fmt: skip
     """Decode with faster-whisper; ``speech_end`` gives where the voice ends, once known (else ``duration``)."""
     segments, info = model.transcribe(samples, **decode_options(model, settings, prompt, vocabulary))
@@ -245,90 +193,6 @@ def _decode(
             # of audio Whisper loops to its token limit: seconds of work for no word.
             break
     return words, texts, info.language or "en"
-
-
-def language_name(code: str) -> str:
-    """The English name of a Whisper language code ("es" -> "Spanish"); the code itself if unknown."""
-    return LANGUAGE_NAMES.get(code, code)
-
-
-def other_language_notice(languages: Sequence[tuple[str, float]]) -> str:
-    """The notice for an answer that is not in English, naming the language (the likeliest first)."""
-    (top, p), *rest = languages
-    if p >= LANGUAGE_SURE or not rest:
-        heard = f"This answer sounds like {language_name(top)}"
-    else:
-        heard = f"This answer does not sound like English (perhaps {language_name(top)} or {language_name(rest[0][0])})"
-    return (
-        f"{heard}; the coach analyses English answers, so the transcript, fillers and content scores "
-        "will not be reliable. Answer in English for full coaching."
-    )
-
-
-def language_notice(
-    language: str, confidence: float, was_understood: bool, identified: Sequence[tuple[str, float]] | None = None
-) -> str | None:
-    """The notice shown when the answer is probably not English (or too unclear to coach).
-
-    Args:
-        language: the language the transcription model reported ("en" for tiny.en).
-        confidence: mean word probability of the transcript.
-        was_understood: tiny.en's own check (credible words for the voice, decodes that agree).
-        identified: the multilingual model's languages, likeliest first, when it was asked.
-    """
-    if identified:
-        top, p = identified[0]
-        if top != "en":
-            return other_language_notice(identified)
-        if p >= LANGUAGE_SURE:
-            return None  # English, said the multilingual model: tiny.en's doubts were about clarity of words only
-    elif language != "en":
-        return other_language_notice([(language, 1.0)])
-    if not was_understood:
-        return (
-            "Much of the speech could not be recognised as English: the answer may be in another "
-            "language, or the audio is unclear. Coaching norms here are for English; scores may be unreliable."
-        )
-    if confidence < LANGUAGE_CONFIDENCE_MIN:
-        return (
-            f"The transcript is uncertain (mean word confidence {confidence:.0%}): the answer may "
-            "not be in English, or the audio is unclear. Scores may be unreliable."
-        )
-    return None
-
-
-def english_in_doubt(confidence: float, was_understood: bool, second_decode: bool) -> bool:
-    """tiny.en's own signs that the answer may not be English: then the multilingual model is asked."""
-    return not was_understood or confidence < LANGUAGE_CHECK_BELOW or second_decode
-
-
-def identify_language(voiced: np.ndarray, settings: Settings | None = None) -> list[tuple[str, float]] | None:
-    """Languages the multilingual Whisper base hears in ``voiced`` (16 kHz, voice only), likeliest first.
-
-    Returns None when that model is not installed (the notice then falls back to tiny.en's signs).
-    """
-    if voiced.size < SAMPLE_RATE * MIN_SPEECH_S:
-        return None
-    try:
-        model = language_model(settings)
-    except ModelUnavailable as exc:
-        log.warning("language identification unavailable: %s", exc)
-        return None
-    _, _, languages = model.detect_language(voiced[: int(LANGUAGE_ID_S * SAMPLE_RATE)])
-    return [(code, float(p)) for code, p in languages[:3]]
-
-
-def _voiced(samples: np.ndarray, spans: list[tuple[float, float]], limit_s: float = LANGUAGE_ID_S) -> np.ndarray:
-    """The voice-active audio, joined, up to ``limit_s`` seconds (what language identification listens to)."""
-    pieces: list[np.ndarray] = []
-    total = 0
-    for a, b in spans:
-        piece = samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)]
-        pieces.append(piece)
-        total += piece.size
-        if total >= limit_s * SAMPLE_RATE:
-            break
-    return np.concatenate(pieces)[: int(limit_s * SAMPLE_RATE)] if pieces else np.zeros(0, np.float32)
 
 
 @dataclass
@@ -426,7 +290,7 @@ def transcribe_chunk(
     offset_s: float = 0.0,
     context: str = "",
     min_speech_s: float = 0.0,
-    progress: ProgressFn | None = None,
+    progress: DecodeProgress | None = None,
     vocabulary: Sequence[str] = (),
 ) -> ChunkTranscript:
     """Transcribe one stretch of 16 kHz mono audio with the filler prompt and the retry rules.
@@ -476,8 +340,8 @@ def transcribe_chunk(
         # under-counted, so keep whichever run heard more real words.
         windows = retry_windows(checked, spans, duration)
         if sum(b - a for a, b in windows) >= RETRY_WHOLE_SHARE * duration:
-            retry = _decode(model, samples, settings, context or None, duration, None, speech_end, vocabulary)
-            retry_words, retry_texts, retry_language = retry
+            decoded = _decode(model, samples, settings, context or None, duration, None, speech_end, vocabulary)
+            retry_words, retry_texts, retry_language = decoded
             retry_words, retry_texts = _heard(retry_words, retry_texts, samples)
             second = collapse_loops(retry_words)
         else:  # only the windows in trouble: the rest of the first decode stands
@@ -558,7 +422,7 @@ def assemble_transcript(parts: Sequence[ChunkTranscript], settings: Settings | N
 def transcribe(
     samples: np.ndarray,
     settings: Settings | None = None,
-    progress: ProgressFn | None = None,
+    progress: DecodeProgress | None = None,
     vocabulary: Sequence[str] = (),
 ) -> Transcript:
     """Transcribe 16 kHz mono audio into timed words.

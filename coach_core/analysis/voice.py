@@ -224,10 +224,10 @@ def acoustic_features(samples: np.ndarray, offset_s: float = 0.0) -> VoiceFeatur
 
 def _weighted(parts: Sequence[VoiceFeatures], value: Callable[[VoiceFeatures], float | None],
               weight: Callable[[VoiceFeatures], int]) -> float | None:  # fmt: skip
-    pairs = [(value(p), max(weight(p), 1)) for p in parts if value(p) is not None]
+    pairs = [(v, max(weight(p), 1)) for p in parts if (v := value(p)) is not None]
     if not pairs:
         return None
-    return float(sum(v * w for v, w in pairs) / sum(w for _, w in pairs))  # type: ignore[operator]
+    return float(sum(v * w for v, w in pairs) / sum(w for _, w in pairs))
 
 
 def merge_features(parts: Sequence[VoiceFeatures]) -> VoiceFeatures:

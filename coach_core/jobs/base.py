@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from coach_core.storage.rows import JobRow
 from coach_core.storage.store import Store
 
 if TYPE_CHECKING:
@@ -35,14 +36,14 @@ class Jobs(Protocol):
     notice: str | None  # a warning to show, e.g. that the queue was unreachable and jobs run in the app
 
     def submit(self, session_id: str, live: LiveAnalyser | None = None) -> str: ...
-    def status(self, job_id: str) -> dict[str, Any]: ...
+    def status(self, job_id: str) -> JobRow: ...
     def retry(self, job_id: str) -> str: ...
     def cancel(self, job_id: str) -> bool: ...
-    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]: ...
+    def wait(self, job_id: str, timeout: float | None = None) -> JobRow: ...
     def shutdown(self) -> None: ...
 
 
-def mark_interrupted(store: Store, jobs: list[dict[str, Any]]) -> list[str]:
+def mark_interrupted(store: Store, jobs: list[JobRow]) -> list[str]:
     """Mark the given jobs that are still 'queued' or 'running' as interrupted (their runner is gone)."""
     lost = []
     for job in jobs:
@@ -61,7 +62,7 @@ class StoredJobs:
     def submit(self, session_id: str, live: LiveAnalyser | None = None) -> str:
         raise NotImplementedError
 
-    def status(self, job_id: str) -> dict[str, Any]:
+    def status(self, job_id: str) -> JobRow:
         job = self.store.job(job_id)
         if job is None:
             raise JobError(f"No job with id {job_id}.")

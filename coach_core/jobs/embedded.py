@@ -12,6 +12,7 @@ from coach_core.config import Settings
 from coach_core.jobs.base import ACTIVE, JobError, StoredJobs, mark_interrupted
 from coach_core.media.decode import MediaError
 from coach_core.sessions.lifecycle import analyse_session
+from coach_core.storage.rows import JobRow
 from coach_core.storage.store import Store
 
 if TYPE_CHECKING:
@@ -59,10 +60,10 @@ class JobManager(StoredJobs):
             if live is not None:
                 live.close()
             return
-        job = self.store.job(job_id) or {}
+        job = self.store.job(job_id)
         self.store.update_job(job_id, status="running", step="starting", progress=0.0,
-                              attempts=int(job.get("attempts") or 0) + 1)  # fmt: skip
-        last = {"step": "", "progress": -1.0}
+                              attempts=int(job["attempts"] or 0) + 1 if job else 1)  # fmt: skip
+        last: dict[str, Any] = {"step": "", "progress": -1.0}
 
         def progress(step: str, fraction: float) -> None:
             if step != last["step"] or fraction - last["progress"] >= 0.05:
@@ -90,7 +91,7 @@ class JobManager(StoredJobs):
             return True
         return False
 
-    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+    def wait(self, job_id: str, timeout: float | None = None) -> JobRow:
         with self._lock:
             future = self._futures.get(job_id)
         if future is not None:

@@ -31,6 +31,7 @@ from coach_core.jobs.base import ACTIVE, JobError, QueueUnavailable, StoredJobs,
 from coach_core.jobs.rq_worker import JOB_FUNCTION, QUEUE_NAME, build_payload, redis_connection, safe_url
 from coach_core.schema import Report
 from coach_core.sessions.lifecycle import archive_quietly, store_report
+from coach_core.storage.rows import JobRow
 from coach_core.storage.store import Store
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ class QueueJobManager(StoredJobs):
             self.store.set_status(row["session_id"], "recorded")
         return True
 
-    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+    def wait(self, job_id: str, timeout: float | None = None) -> JobRow:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             job = self.status(job_id)
@@ -186,7 +187,7 @@ class QueueJobManager(StoredJobs):
             for row, job in zip(rows, jobs, strict=True):
                 self._apply(row, job)
 
-    def _apply(self, row: dict[str, Any], job: Job | None) -> None:
+    def _apply(self, row: JobRow, job: Job | None) -> None:
         job_id, session_id = row["id"], row["session_id"]
         if job is None:
             self._fail(job_id, session_id, JOB_LOST)
@@ -232,7 +233,7 @@ class QueueJobManager(StoredJobs):
 
     def _finish(self, job_id: str, session_id: str, job: Job, attempts: int) -> None:
         try:
-            report = Report.from_dict(job.return_value())
+            report = Report.from_dict(job.return_value() or {})
         except Exception as exc:
             self._fail(job_id, session_id, f"The worker returned an unreadable report ({type(exc).__name__}).")
             return

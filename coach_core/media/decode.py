@@ -201,8 +201,9 @@ def decode_audio(
                     chunks.append(chunk)
                     decoded += chunk.size
                 if limit is not None and decoded > limit:
+                    minutes = (max_duration_s or 0) / 60
                     raise MediaError(
-                        f"The recording is longer than the {max_duration_s / 60:.1f} min limit (COACH_MAX_DURATION_S)."
+                        f"The recording is longer than the {minutes:.1f} min limit (COACH_MAX_DURATION_S)."
                     )
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))

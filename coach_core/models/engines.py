@@ -93,8 +93,8 @@ def base_whisper_path(settings: Settings | None = None) -> Path:
                 tmp.replace(target / name)
             tmp = _temp_in(target)
             with tmp.open("wb") as out:
-                for part in parts:
-                    with part.open("rb") as src:
+                for piece in parts:
+                    with piece.open("rb") as src:
                         shutil.copyfileobj(src, out, 16 << 20)
             if tmp.stat().st_size != size:
                 tmp.unlink(missing_ok=True)

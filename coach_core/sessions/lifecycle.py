@@ -86,11 +86,12 @@ def analyse_session(
     assert question is not None
     store.set_status(session_id, "analysing")
     try:
-        options = {"settings": settings, "session_id": session_id, "progress": progress, "use_video": use_video}
         if live is not None:
-            report = analyse_with_live(row.recording_path, question, live, **options)
+            report = analyse_with_live(row.recording_path, question, live, settings=settings, session_id=session_id,
+                                       progress=progress, use_video=use_video)  # fmt: skip
         else:
-            report = analyse(row.recording_path, question, **options)
+            report = analyse(row.recording_path, question, settings=settings, session_id=session_id,
+                             progress=progress, use_video=use_video)  # fmt: skip
     except MediaError as exc:
         store.set_status(session_id, "failed", str(exc))
         raise

@@ -108,10 +108,17 @@ MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, 
 SCHEMA_LATEST = len(MIGRATIONS)
 
 
+def _one(cursor: duckdb.DuckDBPyConnection) -> Any:
+    """The single value an aggregate query returns."""
+    row = cursor.fetchone()
+    assert row is not None  # an aggregate always returns one row
+    return row[0]
+
+
 def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_LATEST) -> int:
     """Apply the missing migrations up to ``target``; returns the version now in force."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
-    current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+    current = _one(con.execute("SELECT coalesce(max(version), 0) FROM schema_version"))
     for version in range(current + 1, target + 1):
         con.execute("BEGIN TRANSACTION")
         try:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Unpack
 
 from coach_core.schema import Question, Report
-from coach_core.storage.database import Database, now, trend_values
+from coach_core.storage.database import Database, _one, now, trend_values
 from coach_core.storage.rows import SessionFilters, SessionRow
 
 
@@ -127,7 +127,7 @@ class SessionRepository(Database):
         """How many sessions ``sessions`` would list with these filters and no limit."""
         where, args = self._filters(**filters)
         with self._cursor() as con:
-            return int(con.execute("SELECT count(*) FROM sessions s" + where, args).fetchone()[0])
+            return int(_one(con.execute("SELECT count(*) FROM sessions s" + where, args)))
 
     def practised_questions(self) -> list[tuple[str, int]]:
         """(question text, number of sessions) for every question answered, most practised first."""
@@ -149,7 +149,8 @@ class SessionRepository(Database):
         until: datetime | None = None,
         status: str | None = None,
     ) -> tuple[str, list[Any]]:
-        clauses, args = [], []
+        clauses: list[str] = []
+        args: list[Any] = []
         for column, value in (("s.role", role), ("s.kind", kind), ("s.question_id", question_id),
                               ("s.question_text", question_text), ("s.status", status)):  # fmt: skip
             if value:
