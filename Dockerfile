@@ -3,7 +3,8 @@
 # this file is untested there; see README "Running for many users".)
 # The same image runs a queue worker: `/opt/venv/bin/python -m coach_core worker` (see compose.yaml).
 FROM python:3.11-slim-bookworm
-ENV DEBIAN_FRONTEND=noninteractive PYTHONUNBUFFERED=1 COACH_DATA_DIR=/data \
+# MALLOC_ARENA_MAX=2: every analysis starts threads, and glibc's per-thread arenas rarely give memory back.
+ENV DEBIAN_FRONTEND=noninteractive PYTHONUNBUFFERED=1 COACH_DATA_DIR=/data MALLOC_ARENA_MAX=2 \
     COACH_VENV=/opt/venv PYTHON=python3.11
 WORKDIR /app
 COPY requirements.txt requirements-dev.txt requirements-models.txt ./

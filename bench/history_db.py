@@ -27,7 +27,7 @@ from coach_core.schema import Report
 from coach_core.storage.store import Store, now, trend_values
 
 ROOT = Path(__file__).resolve().parents[1]
-SCORE_NAMES = ("overall", "content", "confidence", "clarity", "resilience", "engagement")  # as pages/common.py
+SCORE_NAMES = ("overall", "content", "confidence", "clarity", "resilience", "engagement")  # as ui/common.py
 SCORED = ("overall", "content", "delivery", "confidence", "clarity", "resilience", "engagement")
 CHUNK = 500
 
@@ -161,7 +161,7 @@ def time_queries(db_path: Path, repeat: int = 5) -> dict[str, Any]:
 
 
 def time_page(data_dir: Path, repeat: int = 3) -> dict[str, Any]:
-    """pages/history.py through AppTest (real navigation, real Store) on the 10,000-session database."""
+    """ui/history.py through AppTest (real navigation, real Store) on the 10,000-session database."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -175,7 +175,7 @@ def time_page(data_dir: Path, repeat: int = 3) -> dict[str, Any]:
 
         def new_visit() -> AppTest:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-            at.switch_page("pages/history.py")
+            at.switch_page("ui/history.py")
             return at
 
         warm = new_visit()

@@ -64,7 +64,8 @@ COLD_START_RUNS = 3  # the median is reported: one cold start varies by ±0.5 s 
 COLD_START_REMEDIES = {
     "Streamlit's own start-up": "Before the health check answers, Python imports Streamlit (~0.7 s) and starts its "
     "uvicorn server; the app's code is not run yet. Already removed: plotly (Streamlit imported it at start, "
-    "~0.2 s) and Streamlit's per-package metadata parsing in its component scan (scripts/serve.py, ~0.35 s)",
+    "~0.2 s). Streamlit's component scan parses every installed package's metadata (~0.35 s); a launcher that "
+    "patched it was dropped (it replaced a private function; issue 14)",
     "the first script run's one-time work": "The first run imports the page modules and starts the model warm-up "
     "thread; importing less on the home page would shorten it",
     "loading the page itself": "Even a visit to the idle app takes about as long: Chromium (fresh profile, nothing "
@@ -755,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
             f"frames/s live, {settings.face_fps_file:g} in files"
         ),
         "git_commit": git("rev-parse", "--short", "HEAD"),
-        "git_dirty": bool(git("status", "--porcelain", "--", "coach_core", "pages", "app.py")),
+        "git_dirty": bool(git("status", "--porcelain", "--", "coach_core", "ui", "app.py")),
         "media_generation_s": media_s,
         "warm_up_s": analysis["warm_up_s"],
         "run_seconds": time.perf_counter() - started,

@@ -93,8 +93,11 @@ def app_cold_start(data_dir: Path, timeout_s: float = 180.0, settle: bool = True
         t0 = time.perf_counter()
         proc = subprocess.Popen(
             [
-                sys.executable,
-                "scripts/serve.py",  # what `bash scripts/setup.sh app` runs: streamlit run app.py
+                sys.executable,  # what `bash scripts/setup.sh app` runs: streamlit run app.py
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
                 "--server.port",
                 str(port),
                 "--server.address",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -288,6 +289,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     url = args.url or settings.queue_url
     if not url:
         raise CliError("No job queue: pass --url redis://HOST:6379/0 or set COACH_QUEUE_URL.")
+    if not os.environ.get("MALLOC_ARENA_MAX") and sys.argv[0].endswith("__main__.py"):  # run as a program
+        # glibc reads this at process start only: start again with it (docs/architecture.md, "Memory").
+        os.execve(sys.executable, [sys.executable, "-m", "coach_core", *sys.argv[1:]],
+                  {**os.environ, "MALLOC_ARENA_MAX": "2"})  # fmt: skip
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:
         run_worker(url, settings, burst=args.burst, name=args.name, heartbeat_s=args.heartbeat)

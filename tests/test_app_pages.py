@@ -53,15 +53,15 @@ def test_app_entry_renders_home(app_env: Path) -> None:
     assert any("Interview Coach" in t.value for t in at.title)
 
 
-@pytest.mark.parametrize("path", ["pages/home.py", "pages/arena.py", "pages/dashboard.py", "pages/history.py",
-                                  "pages/questions.py"])  # fmt: skip
+@pytest.mark.parametrize("path", ["ui/home.py", "ui/arena.py", "ui/dashboard.py", "ui/history.py",
+                                  "ui/questions.py"])  # fmt: skip
 def test_pages_on_empty_database(app_env: Path, path: str) -> None:
     at = page(path).run()
     no_exception(at)
 
 
 def test_arena_shows_question_budget_and_star(app_env: Path) -> None:
-    at = page("pages/arena.py").run()
+    at = page("ui/arena.py").run()
     at.selectbox(key="q_kind").select("behavioural").run()
     no_exception(at)
     assert any("STAR" in i.value for i in at.info)
@@ -69,7 +69,7 @@ def test_arena_shows_question_budget_and_star(app_env: Path) -> None:
 
 
 def test_arena_own_question(app_env: Path) -> None:
-    at = page("pages/arena.py").run()
+    at = page("ui/arena.py").run()
     at.radio(key="q_source").set_value("My own question").run()
     at.text_area(key="own_text").input("How do <b>you</b> test code?").run()
     no_exception(at)
@@ -77,20 +77,20 @@ def test_arena_own_question(app_env: Path) -> None:
 
 
 def test_questions_page_adds_custom_question(app_env: Path) -> None:
-    at = page("pages/questions.py").run()
+    at = page("ui/questions.py").run()
     at.text_area[0].input("What is our deploy process?")
     at.text_area[1].input("Blue-green\nRollback plan")
     at.button[-1].click().run()
     no_exception(at)
     assert any("Added" in s.value for s in at.success)
-    from pages.common import store
+    from ui.common import store
 
     assert [q.text for q in store().custom_questions()] == ["What is our deploy process?"]
 
 
 @pytest.fixture
 def analysed_session(app_env: Path, cache_full_wav: Path) -> str:
-    from pages.common import settings, store
+    from ui.common import settings, store
 
     sid = save_recording(store(), settings(), cache_full_wav, Question(**CACHE_QUESTION), original_name="a.wav")
     analyse_session(store(), settings(), sid)
@@ -98,7 +98,7 @@ def analysed_session(app_env: Path, cache_full_wav: Path) -> str:
 
 
 def test_dashboard_and_history_with_data(analysed_session: str) -> None:
-    at = page("pages/dashboard.py")
+    at = page("ui/dashboard.py")
     at.session_state["session_id"] = analysed_session
     at = at.run()
     no_exception(at)
@@ -107,7 +107,7 @@ def test_dashboard_and_history_with_data(analysed_session: str) -> None:
     assert any("filler" in md.value.lower() for md in at.markdown)
     charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert any("pace (wpm)" in json.dumps(c) for c in charts)  # the timeline, drawn by Streamlit's Vega
-    hist = page("pages/history.py").run()
+    hist = page("ui/history.py").run()
     no_exception(hist)
     assert any(m.label == "Sessions analysed" and m.value == "1" for m in hist.metric)
     trend = [json.loads(c.proto.spec) for c in hist.get("vega_lite_chart")]
@@ -116,11 +116,11 @@ def test_dashboard_and_history_with_data(analysed_session: str) -> None:
 
 def arena_once_job_ends(session_id: str, status: str) -> AppTest:
     """The arena, opened on this session's analysis job once the job has ended with ``status``."""
-    from pages.common import _job_manager
+    from ui.common import _job_manager
 
     job = _job_manager().submit(session_id)
     assert _job_manager().wait(job, timeout=300)["status"] == status
-    at = page("pages/arena.py")
+    at = page("ui/arena.py")
     at.session_state["job_id"] = job
     at = at.run()
     no_exception(at)
@@ -132,12 +132,12 @@ def test_arena_job_panel_failed_retry_then_finished_opens_dashboard(app_env: Pat
     """The arena's job panel: a failed job says why and retries; a finished one opens its dashboard.
 
     Both end states are drawn by the full page (not the auto-rerunning fragment): st.switch_page from
-    a fragment with run_every left the next page blank in the browser (see pages/arena.py).
+    a fragment with run_every left the next page blank in the browser (see ui/arena.py).
     """
     import numpy as np
     from test_bad_input import write_wav
 
-    from pages.common import _job_manager, settings, store
+    from ui.common import _job_manager, settings, store
 
     noise = tmp_path / "noise.wav"
     write_wav(noise, np.random.default_rng(1).normal(0, 0.1, 16000 * 3))
@@ -162,7 +162,7 @@ def test_arena_job_panel_failed_retry_then_finished_opens_dashboard(app_env: Pat
 
 
 def test_dashboard_shows_failed_analysis_with_retry(app_env: Path, tmp_path: Path) -> None:
-    from pages.common import settings, store
+    from ui.common import settings, store
 
     broken = tmp_path / "noise.wav"
     import numpy as np
@@ -172,7 +172,7 @@ def test_dashboard_shows_failed_analysis_with_retry(app_env: Path, tmp_path: Pat
     sid = save_recording(store(), settings(), broken, Question(text="Q?"), original_name="noise.wav")
     with pytest.raises(Exception, match="No speech"):
         analyse_session(store(), settings(), sid)
-    at = page("pages/dashboard.py")
+    at = page("ui/dashboard.py")
     at.session_state["session_id"] = sid
     at = at.run()
     no_exception(at)

@@ -417,13 +417,13 @@ def test_dashboard_archive_panel_uploads_links_and_restores(
     monkeypatch.chdir(ROOT)
     st.cache_resource.clear()
     try:
-        from pages.common import settings, store
+        from ui.common import settings, store
 
         recording = os.urandom(10_000)
         sid = analysed_session(store(), settings(), recording)
 
         def dashboard() -> object:
-            test = page("pages/dashboard.py")
+            test = page("ui/dashboard.py")
             test.session_state["session_id"] = sid
             return test.run()
 

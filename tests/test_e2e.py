@@ -1,4 +1,4 @@
-"""End to end in a real headless Chromium against the app server (scripts/serve.py) on localhost.
+"""End to end in a real headless Chromium against the app server (`streamlit run app.py`) on localhost.
 
 The browser's camera is the astronaut photo (a y4m file) and its microphone is an espeak-ng answer
 (a wav file); Chromium loops both. Each scenario also checks what must not happen: no exception
@@ -72,13 +72,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app as the set-up command starts it (scripts/serve.py: `streamlit run app.py`) on a free port
+    """The app as the set-up command starts it (`streamlit run app.py`) on a free port
     with a temp data dir; stopped at the end."""
     data = tmp_path_factory.mktemp("e2e-data")
     port = _free_port()
     log = (data / "server.log").open("wb")
     env = {**os.environ, "COACH_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "scripts/serve.py", "--server.headless", "true",
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -434,7 +434,7 @@ def test_dashboard_download_pdf_button(cache_report: Report, tmp_path: Path, mon
 
     def dashboard() -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.switch_page("pages/dashboard.py")
+        at.switch_page("ui/dashboard.py")
         at.session_state["session_id"] = session_id
         at.run()
         assert not at.exception, [e.value for e in at.exception]

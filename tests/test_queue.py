@@ -31,6 +31,7 @@ from coach_core.jobs.base import JobError
 from coach_core.jobs.embedded import JobManager
 from coach_core.jobs.factory import make_job_manager
 from coach_core.jobs.rq_app import QueueJobManager
+from coach_core.jobs.rq_worker import SERIALIZER
 from coach_core.schema import Question
 from coach_core.sessions.lifecycle import save_recording
 from coach_core.storage.store import Store
@@ -176,7 +177,7 @@ def queue_settings(tmp_path: Path, url: str, **more: object) -> Settings:
 
 def rq_meta(url: str, job_id: str) -> dict:
     with Redis.from_url(url) as connection:
-        return Job.fetch(job_id, connection=connection).meta
+        return Job.fetch(job_id, connection=connection, serializer=SERIALIZER).meta
 
 
 def running_worker(manager: QueueJobManager, url: str, job_id: str) -> str:
@@ -320,7 +321,7 @@ def test_queue_going_down_keeps_the_recording_and_says_why(tmp_path: Path, cache
         retried = manager.status(manager.retry(job["id"]))
         assert retried["status"] == "queued"
         with Redis.from_url(server.url) as connection:
-            assert Job.fetch(retried["id"], connection=connection).args[0]["session_id"] == sid
+            assert Job.fetch(retried["id"], connection=connection, serializer=SERIALIZER).args[0]["session_id"] == sid
         manager.shutdown()
         manager = make_job_manager(store, settings)  # the app restarts: queued jobs are followed again
         assert isinstance(manager, QueueJobManager)
@@ -366,7 +367,7 @@ def test_worker_without_the_shared_disk_fetches_the_recording_from_s3(tmp_path: 
         sid = save_recording(store, settings, cache_one_wav, Question(**CACHE_QUESTION), original_name="a.wav")
         job_id = manager.submit(sid)
         with Redis.from_url(server.url) as connection:
-            payload = Job.fetch(job_id, connection=connection).args[0]
+            payload = Job.fetch(job_id, connection=connection, serializer=SERIALIZER).args[0]
         assert payload["recording_key"] == f"q/sessions/{sid}/recording"
         # The worker is "on another machine": the app's recordings are not on its disk.
         hidden = settings.data_dir / f"hidden-{uuid.uuid4().hex[:6]}"
@@ -410,7 +411,7 @@ def test_pages_show_the_queue_error_or_the_fallback_notice(tmp_path: Path, cache
         st.cache_resource.clear()
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.session_state["job_id"] = "j1"
-        at.switch_page("pages/arena.py")
+        at.switch_page("ui/arena.py")
         return at.run()
 
     at = arena_following_job()

@@ -1,4 +1,4 @@
-"""The dashboard's timeline, the history trend and the replay player (pages/report_view.py).
+"""The dashboard's timeline, the history trend and the replay player (ui/report_view.py).
 
 Real reports from real analyses (espeak answers, the astronaut video); the replay player runs in real
 headless Chromium, which plays the recording and must move the cursor and highlight the spoken word.
@@ -21,7 +21,7 @@ from coach_core.analysis.pipeline import analyse
 from coach_core.config import Settings
 from coach_core.reporting.report_context import PAUSE_COLOUR
 from coach_core.schema import Question, Report
-from pages.report_view import replay_charts, replay_html, timeline_spec, trend_spec
+from ui.report_view import replay_charts, replay_html, timeline_spec, trend_spec
 
 CHROMIUM = os.environ.get("COACH_CHROMIUM_PATH", "/usr/bin/chromium")
 

@@ -239,5 +239,5 @@ def test_pitch_variation_is_shown_in_semitones_with_its_unit() -> None:
                      loudness_dbfs=-25.0, loudness_variability_db=5.0, trailing_off_ratio=0.0, clipped_ratio=0.0,
                      voiced_ratio=0.4)  # fmt: skip
     assert pitch_variation_text(v) == "Pitch variation: 2.3 st"
-    dashboard = (Path(__file__).resolve().parents[1] / "pages" / "dashboard.py").read_text()
+    dashboard = (Path(__file__).resolve().parents[1] / "ui" / "dashboard.py").read_text()
     assert "pitch_variation_text(v)" in dashboard and "pitch_variability_st * 10" not in dashboard

@@ -28,7 +28,7 @@ from rq.job import Job, JobStatus
 
 from coach_core.config import Settings
 from coach_core.jobs.base import ACTIVE, JobError, QueueUnavailable, StoredJobs, mark_interrupted
-from coach_core.jobs.rq_worker import JOB_FUNCTION, QUEUE_NAME, build_payload, redis_connection, safe_url
+from coach_core.jobs.rq_worker import JOB_FUNCTION, QUEUE_NAME, SERIALIZER, build_payload, redis_connection, safe_url
 from coach_core.schema import Report
 from coach_core.sessions.lifecycle import archive_quietly, store_report
 from coach_core.storage.rows import JobRow
@@ -62,7 +62,7 @@ class QueueJobManager(StoredJobs):
             self.connection.ping()
         except (RedisError, ValueError) as exc:
             raise QueueUnavailable(self._unreachable(exc)) from None
-        self.queue = Queue(QUEUE_NAME, connection=self.connection)
+        self.queue = Queue(QUEUE_NAME, connection=self.connection, serializer=SERIALIZER)
         self._poll_s = poll_s
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -132,7 +132,7 @@ class QueueJobManager(StoredJobs):
             return False
         with self._lock:
             try:
-                job = Job.fetch(job_id, connection=self.connection)
+                job = Job.fetch(job_id, connection=self.connection, serializer=SERIALIZER)
                 if job.get_status() not in _WAITING:
                     return False
                 job.cancel()
@@ -183,7 +183,7 @@ class QueueJobManager(StoredJobs):
             if not rows:
                 return
             self.queue.started_job_registry.cleanup()  # jobs of dead workers → failed (AbandonedJobError)
-            jobs = Job.fetch_many([r["id"] for r in rows], connection=self.connection)
+            jobs = Job.fetch_many([r["id"] for r in rows], connection=self.connection, serializer=SERIALIZER)
             for row, job in zip(rows, jobs, strict=True):
                 self._apply(row, job)
 

@@ -26,6 +26,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from rq import Queue, get_current_job
 from rq.job import Job
+from rq.serializers import JSONSerializer
 from rq.timeouts import JobTimeoutException
 from rq.worker import SimpleWorker, WorkerStatus
 
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 QUEUE_NAME = "coach"
 JOB_FUNCTION = "coach_core.jobs.rq_worker.analyse_job"
+# Payloads, progress (job meta) and reports are plain JSON: nobody unpickles what Redis holds.
+SERIALIZER = JSONSerializer
 # Settings that change the result of an analysis: the app's values travel with each job so every
 # worker gives the same report. Machine-specific ones (threads, paths, S3) stay the worker's own.
 ANALYSIS_SETTINGS = ("whisper_model", "whisper_compute_type", "whisper_beam_size", "max_duration_s",
@@ -180,6 +183,10 @@ class CoachWorker(SimpleWorker):
     app's collector) moves it to the failed registry as abandoned.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("serializer", SERIALIZER)
+        super().__init__(*args, **kwargs)
+
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return max(5, int(3 * self.job_monitoring_interval))
 
@@ -246,7 +253,7 @@ def run_worker(
         log.info("Models loaded in %.1f s", time.perf_counter() - started)
     interval = max(1, round(heartbeat_s if heartbeat_s is not None else settings.worker_heartbeat_s))
     worker = CoachWorker(
-        [Queue(QUEUE_NAME, connection=connection)],
+        [Queue(QUEUE_NAME, connection=connection, serializer=SERIALIZER)],
         connection=connection,
         name=name,
         job_monitoring_interval=interval,

@@ -5,8 +5,8 @@ import streamlit as st
 
 from coach_core import questions as bank
 from coach_core.sessions.lifecycle import delete_session
-from pages.common import SCORE_NAMES, fmt_score, get_store, open_session, settings
-from pages.report_view import trend_spec
+from ui.common import SCORE_NAMES, fmt_score, get_store, open_session, settings
+from ui.report_view import trend_spec
 
 PAGE_SIZE = 25
 DAILY_ABOVE = 120  # more sessions than this: chart the daily average instead of every session

@@ -21,7 +21,7 @@ import streamlit as st
 from coach_core.analysis.scoring import PACE_GOOD
 from coach_core.config import Settings
 from coach_core.live.analyser import LiveAnalyser, LiveProgress
-from pages.common import settings
+from ui.common import settings
 
 
 @dataclass

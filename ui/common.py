@@ -91,4 +91,4 @@ def fmt_score(value: float | None) -> str:
 
 def open_session(session_id: str) -> None:
     st.session_state["session_id"] = session_id
-    st.switch_page("pages/dashboard.py")
+    st.switch_page("ui/dashboard.py")

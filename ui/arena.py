@@ -7,7 +7,7 @@ from coach_core import questions as bank
 from coach_core.analysis.vocabulary import question_vocabulary
 from coach_core.media.decode import UPLOAD_EXTENSIONS, MediaError, probe
 from coach_core.sessions.lifecycle import save_recording
-from pages.common import get_store, jobs, open_session, settings
+from ui.common import get_store, jobs, open_session, settings
 
 st.title("🎤 Arena")
 store = get_store()
@@ -92,7 +92,7 @@ if question is not None:
     live_tab, audio_tab, upload_tab = st.tabs(["🎥 Camera + microphone", "🎙️ Microphone only", "📁 Upload a file"])
     with live_tab:
         use_camera = st.toggle("Use the camera", value=True, key="use_camera")
-        from pages.recorder import live_recorder
+        from ui.recorder import live_recorder
 
         try:
             recorded = live_recorder(use_camera, tuple(question_vocabulary(question.text, question.key_points)))

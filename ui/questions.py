@@ -1,7 +1,7 @@
 import streamlit as st
 
 from coach_core import questions as bank
-from pages.common import get_store
+from ui.common import get_store
 
 st.title("📚 Question bank")
 store = get_store()

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from pages.common import fmt_score, get_store
+from ui.common import fmt_score, get_store
 
 st.title("🎤 Interview Coach")
 st.write(
@@ -14,6 +14,6 @@ if store is not None:
     c1.metric("Sessions analysed", summary["count"])
     c2.metric("Average overall", fmt_score(summary["average"]))
     c3.metric("Best overall", fmt_score(summary["best"]))
-st.page_link("pages/arena.py", label="Start practising", icon="🎤")
-st.page_link("pages/history.py", label="See your progress", icon="📈")
+st.page_link("ui/arena.py", label="Start practising", icon="🎤")
+st.page_link("ui/history.py", label="See your progress", icon="📈")
 st.caption("Face cues are blendshape-based proxies (MediaPipe), not emotion detection. The camera is optional.")

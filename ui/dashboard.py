@@ -6,10 +6,10 @@ import streamlit.components.v1 as components
 from coach_core.formatting import clock
 from coach_core.reporting.pdf import PdfError, cached_pdf, chromium_executable
 from coach_core.reporting.report_context import pitch_variation_text
-from pages.archive_panel import archive_panel
-from pages.common import fmt_score, get_store
-from pages.common import settings as app_settings
-from pages.report_view import replay_html, report_json, timeline_spec, transcript_html
+from ui.archive_panel import archive_panel
+from ui.common import fmt_score, get_store
+from ui.common import settings as app_settings
+from ui.report_view import replay_html, report_json, timeline_spec, transcript_html
 
 st.title("📊 Dashboard")
 store = get_store()
@@ -19,7 +19,7 @@ if store is None:
 rows = store.sessions(limit=200)
 if not rows:
     st.info("No sessions yet. Answer a question in the Arena first.")
-    st.page_link("pages/arena.py", label="Go to the Arena", icon="🎤")
+    st.page_link("ui/arena.py", label="Go to the Arena", icon="🎤")
     st.stop()
 
 ids = [r.id for r in rows]
@@ -34,10 +34,10 @@ if report is None:
         st.error(f"Analysis failed: {row.error}")
         st.caption("The recording is kept; retry from the Arena or with the button below.")
         if st.button("Retry analysis"):
-            from pages.common import jobs
+            from ui.common import jobs
 
             st.session_state["job_id"] = jobs().submit(row.id)
-            st.switch_page("pages/arena.py")
+            st.switch_page("ui/arena.py")
     else:
         st.info(f"This session is {row.status}; its analysis is not ready yet.")
     st.stop()
