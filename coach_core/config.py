@@ -1,5 +1,7 @@
 """All settings in one place: environment variables with offline defaults.
 
+Each default is written once, on its field of :class:`Settings`; ``COACH_<FIELD NAME>`` overrides it.
+
 The UI layer may also read the same names from Streamlit secrets and export them before
 ``load_settings`` is called; nothing here imports Streamlit.
 """
@@ -7,33 +9,10 @@ The UI layer may also read the same names from Streamlit secrets and export them
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+import typing
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-
-
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name)
-    return default if value is None or value.strip() == "" else value.strip()
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = _env(name, str(default))
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = _env(name, str(default))
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    return _env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -100,37 +79,35 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]  # checked by the dataclass at run time
 
 
+def env_name(field_name: str) -> str:
+    """The environment variable of a setting: ``COACH_`` and the field's name in capitals."""
+    return f"COACH_{field_name.upper()}"
+
+
+def _parse(name: str, raw: str, kind: Any) -> Any:
+    if kind in (Path, Path | None):
+        return Path(raw).expanduser()
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+    if kind is float:
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+    return raw
+
+
 def load_settings() -> Settings:
-    """Read settings from ``COACH_*`` environment variables."""
-    data_dir = Path(_env("COACH_DATA_DIR", "~/.interview-coach")).expanduser()
-    db = _env("COACH_DB_PATH", "")
-    return Settings(
-        data_dir=data_dir,
-        db_path=Path(db).expanduser() if db else None,
-        whisper_model=_env("COACH_WHISPER_MODEL", "bundled"),
-        whisper_compute_type=_env("COACH_WHISPER_COMPUTE_TYPE", "int8"),
-        whisper_threads=_env_int("COACH_WHISPER_THREADS", 1),
-        whisper_workers=max(1, _env_int("COACH_WHISPER_WORKERS", 2)),
-        whisper_beam_size=_env_int("COACH_WHISPER_BEAM_SIZE", 5),
-        max_upload_mb=_env_int("COACH_MAX_UPLOAD_MB", 500),
-        max_duration_s=_env_float("COACH_MAX_DURATION_S", 600.0),
-        min_duration_s=_env_float("COACH_MIN_DURATION_S", 1.0),
-        face_fps=_env_float("COACH_FACE_FPS", 10.0),
-        face_fps_file=_env_float("COACH_FACE_FPS_FILE", 6.0),
-        s3_bucket=_env("COACH_S3_BUCKET", ""),
-        s3_region=_env("COACH_S3_REGION", ""),
-        s3_endpoint_url=_env("COACH_S3_ENDPOINT_URL", ""),
-        s3_prefix=_env("COACH_S3_PREFIX", "interview-coach/"),
-        s3_presign_expiry_s=_env_int("COACH_S3_PRESIGN_EXPIRY_S", 3600),
-        s3_multipart_threshold_mb=_env_int("COACH_S3_MULTIPART_THRESHOLD_MB", 64),
-        s3_connect_timeout_s=_env_float("COACH_S3_CONNECT_TIMEOUT_S", 3.0),
-        queue_url=_env("COACH_QUEUE_URL", ""),
-        queue_fallback=_env("COACH_QUEUE_FALLBACK", "").lower(),
-        job_timeout_s=_env_int("COACH_JOB_TIMEOUT_S", 1800),
-        job_retries=_env_int("COACH_JOB_RETRIES", 1),
-        worker_heartbeat_s=_env_float("COACH_WORKER_HEARTBEAT_S", 10.0),
-        workers=_env_int("COACH_WORKERS", 1),
-        chromium_path=_env("COACH_CHROMIUM_PATH", "/usr/bin/chromium"),
-        model_cache_dir=Path(_env("COACH_MODEL_CACHE_DIR", "~/.cache/interview-coach")).expanduser(),
-        ice_servers=_env("COACH_ICE_SERVERS", "[]"),
-    )
+    """Read settings from ``COACH_*`` environment variables (one per field; unset or blank: the default)."""
+    hints = typing.get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = os.environ.get(env_name(f.name), "").strip()
+        if raw:
+            values[f.name] = _parse(env_name(f.name), raw, hints[f.name])
+    settings = Settings(**values)
+    return replace(settings, whisper_workers=max(1, settings.whisper_workers),
+                   queue_fallback=settings.queue_fallback.lower())  # fmt: skip

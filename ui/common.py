@@ -34,12 +34,16 @@ def settings() -> Settings:
     return load_settings()
 
 
-@st.cache_resource
+@st.cache_resource(on_release=Store.close)
 def store() -> Store:
     return Store(settings().database)
 
 
-@st.cache_resource
+def _shut_down(manager: Jobs) -> None:
+    manager.shutdown()  # the embedded pool's threads, or the RQ collector and its Redis connection
+
+
+@st.cache_resource(on_release=_shut_down)
 def _job_manager() -> Jobs:
     from coach_core.jobs.factory import make_job_manager
 

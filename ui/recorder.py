@@ -25,6 +25,49 @@ from ui.common import settings
 
 
 @dataclass
+class LiveLeftovers:
+    """What a browser session's live recordings leave behind until they are handed over.
+
+    Released with the session (``st.cache_resource(scope="session", on_release=...)``): a tab closed
+    mid-answer no longer leaves an analyser polling and its ``.mkv`` on disk.
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    analysers: list[LiveAnalyser] = field(default_factory=list)
+    paths: set[Path] = field(default_factory=set)
+
+    def keep(self, item: LiveAnalyser | Path) -> None:
+        with self.lock:
+            if isinstance(item, Path):
+                self.paths.add(item)
+            else:
+                self.analysers.append(item)
+
+    def hand_over(self, item: LiveAnalyser | Path) -> None:
+        """``item`` now belongs to the analysis job (or was saved): the session's end leaves it alone."""
+        with self.lock:
+            if isinstance(item, Path):
+                self.paths.discard(item)
+            elif item in self.analysers:
+                self.analysers.remove(item)
+
+    def release(self) -> None:
+        with self.lock:
+            analysers, paths = list(self.analysers), list(self.paths)
+            self.analysers.clear()
+            self.paths.clear()
+        for analyser in analysers:
+            analyser.close()
+        for path in paths:
+            path.unlink(missing_ok=True)
+
+
+@st.cache_resource(scope="session", on_release=LiveLeftovers.release, show_spinner=False)
+def session_leftovers() -> LiveLeftovers:
+    return LiveLeftovers()
+
+
+@dataclass
 class LiveState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     frames: int = 0
@@ -34,20 +77,31 @@ class LiveState:
     use_camera: bool = True
     config: Settings | None = None  # read in the script thread: callbacks must not touch st.*
     vocabulary: tuple[str, ...] = ()  # the question's domain terms, to bias transcription towards them
+    # False when queue workers do the analyses: this process then runs no Whisper or face model live.
+    analyse: bool = True
+    leftovers: LiveLeftovers | None = None
 
-    def live(self) -> LiveAnalyser:
+    def live(self) -> LiveAnalyser | None:
         with self.lock:
             if self.started is None:
                 self.started = time.monotonic()
-            if self.analyser is None:
+            if self.analyser is None and self.analyse:
                 self.analyser = LiveAnalyser(self.config, use_video=self.use_camera, vocabulary=self.vocabulary)
+                if self.leftovers is not None:
+                    self.leftovers.keep(self.analyser)
             return self.analyser
 
     def on_audio(self, frame) -> None:
-        self.live().add_audio_frame(frame)
+        analyser = self.live()
+        if analyser is not None:
+            analyser.add_audio_frame(frame)
 
     def on_frame(self, rgb, t: float | None) -> None:
         analyser = self.live()
+        if analyser is None:
+            with self.lock:
+                self.frames += 1
+            return
         with self.lock:
             self.frames += 1
             if t is not None and self.first_video_t is None:
@@ -79,7 +133,11 @@ def live_recorder(use_camera: bool, vocabulary: tuple[str, ...] = ()) -> Path | 
         folder = cfg.recordings_dir / "live"
         folder.mkdir(parents=True, exist_ok=True)
         state["live_path"] = str(folder / f"{uuid.uuid4().hex[:12]}.mkv")
-        state["live_state"] = LiveState(config=cfg)
+        leftovers = session_leftovers()
+        leftovers.keep(Path(state["live_path"]))
+        # With queue workers the analysis happens there; the live meters would cost a Whisper here.
+        analyse = not cfg.queue_url or cfg.queue_fallback == "embedded"
+        state["live_state"] = LiveState(config=cfg, analyse=analyse, leftovers=leftovers)
         state["live_was_playing"] = False
     live: LiveState = state["live_state"]
     if live.analyser is None:
@@ -124,6 +182,8 @@ def live_recorder(use_camera: bool, vocabulary: tuple[str, ...] = ()) -> Path | 
         if live.analyser is not None:
             live.analyser.stop()
             state["live_analyser"] = live.analyser
+            session_leftovers().hand_over(live.analyser)
+        session_leftovers().hand_over(path)  # the arena saves it into the session (or it is reported lost)
         with st.spinner("Saving your recording…"):
             for _ in range(600):
                 if path.exists():
@@ -152,6 +212,10 @@ def _live_panel(live: LiveState, use_camera: bool) -> None:
     elif elapsed > 0.8 * budget:
         st.info("Time to start wrapping up.")
     progress = live.progress()
+    if not live.analyse:
+        st.caption("📷 Recording. Pace, fillers and face cues come with the report (analyses run on the queue's "
+                   "workers).")  # fmt: skip
+        return
     if use_camera:
         light = {True: "🟢 Face in view", False: "🔴 Face not in view", None: "⚪ Looking for your face…"}
         visible = progress.face_visible if progress is not None else None
