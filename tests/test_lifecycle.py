@@ -68,7 +68,7 @@ def test_clearing_the_cache_shuts_the_job_runner_and_closes_the_store(tmp_path: 
     store, manager = common.store(), common._job_manager()
     assert store.sessions() == []
     st.cache_resource.clear()  # what a server shutdown or a cache clear does
-    with pytest.raises(Exception, match="(?i)closed"):
+    with pytest.raises(Exception, match=r"(?i)closed"):
         store.sessions()
     with pytest.raises(RuntimeError, match="shutdown"):
         manager._pool.submit(print)  # type: ignore[attr-defined]
