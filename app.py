@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from ui.auth import require_login
 from ui.common import start_warm_up
 
 st.set_page_config(page_title="Interview Coach", page_icon="🎤", layout="wide")
+require_login()  # with login configured, a visitor who is not logged in sees only the login page
 start_warm_up()  # models load in the background; the first page renders at once
 
 pages = [

@@ -62,6 +62,14 @@ class Settings:
     # WebRTC ICE servers as JSON (e.g. '[{"urls": ["stun:stun.example.org:3478"]}]'); empty = none,
     # which is what localhost needs. Remote deployments set their own STUN/TURN here.
     ice_servers: str = "[]"
+    # Identity from an authenticating reverse proxy (e.g. "X-Forwarded-Email"), for deployments that
+    # log people in in front of the app instead of with st.login. Only safe when every request comes
+    # through that proxy, which must drop this header from clients (README, "Accounts").
+    trusted_user_header: str = ""
+    # Mock interview, optional: an OpenAI-compatible local server (llama.cpp, Ollama: "http://localhost:11434/v1")
+    # that rephrases the chosen follow-up; empty = off (the follow-up's template text is used).
+    llm_url: str = ""
+    llm_model: str = "local"
 
     @property
     def database(self) -> Path:

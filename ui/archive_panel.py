@@ -6,7 +6,7 @@ import streamlit as st
 
 from coach_core.config import Settings
 from coach_core.storage.rows import FILE_KINDS
-from coach_core.storage.store import Store
+from coach_core.storage.store import LOCAL_USER, Store
 
 LABELS = {"recording": "Recording", "report": "Report (JSON)", "pdf": "Report (PDF)"}
 _FLASH = "archive_flash"
@@ -66,7 +66,9 @@ def archive_panel(store: Store, settings: Settings, session_id: str) -> None:
                 state += " · missing on this machine"
             lines.append(f"- **{LABELS[kind]}**: {state}")
         st.markdown("\n".join(lines))
-        folder = archive.session_keys(session_id)["recording"].rsplit("/", 1)[0]
+        folder = archive.session_keys(session_id, store.owner_of(session_id) or LOCAL_USER)["recording"].rsplit("/", 1)[
+            0
+        ]
         st.caption(f"Bucket `{archive.bucket}`, keys under `{folder}/`")
 
         archived = [k for k in FILE_KINDS if k in objects and objects[k].status == ARCHIVED]

@@ -82,8 +82,11 @@ def start_warm_up() -> threading.Thread:
 
 
 def get_store() -> Store | None:
+    """The database as this person sees it: only their own sessions, questions, jobs and archive."""
+    from ui.auth import current_user
+
     try:
-        return store()
+        return store().as_user(current_user())
     except StoreError as exc:
         st.error(str(exc))
         return None

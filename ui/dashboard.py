@@ -22,8 +22,14 @@ if not rows:
     st.page_link("ui/arena.py", label="Go to the Arena", icon="🎤")
     st.stop()
 
+linked = st.query_params.get("session")
+if linked and store.session(linked) is None:  # someone else's, deleted, or mistyped: never its content
+    st.error(f"Session {linked} not found.")
+    st.stop()
+if linked and linked not in [r.id for r in rows]:
+    rows.insert(0, store.session(linked))  # older than the newest 200, but theirs
 ids = [r.id for r in rows]
-wanted = st.query_params.get("session") or st.session_state.get("session_id")
+wanted = linked or st.session_state.get("session_id")
 index = ids.index(wanted) if wanted in ids else 0
 row = st.selectbox("Session", rows, index=index, key="dash_session",
                    format_func=lambda r: f"{r.created_at:%Y-%m-%d %H:%M} · {r.question_text[:70]} · {r.status}")  # fmt: skip

@@ -14,7 +14,7 @@ import logging
 from coach_core.config import Settings
 from coach_core.jobs.base import Jobs, QueueUnavailable
 from coach_core.jobs.embedded import JobManager
-from coach_core.storage.store import Store
+from coach_core.storage.store import ANY_OWNER, Store
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +25,17 @@ def make_job_manager(store: Store, settings: Settings) -> Jobs:
     Raises JobError (one line, naming the URL) when the queue cannot be reached, unless
     ``COACH_QUEUE_FALLBACK=embedded``: then analyses run inside the app and ``notice`` says so.
     """
+    runner_store = store.as_user(ANY_OWNER)  # the runners act on each person's sessions, never changing owners
     if not settings.queue_url:
-        return JobManager(store, settings)
+        return JobManager(runner_store, settings)
     from coach_core.jobs.rq_app import QueueJobManager
 
     try:
-        return QueueJobManager(store, settings)
+        return QueueJobManager(runner_store, settings)
     except QueueUnavailable as exc:
         if settings.queue_fallback != "embedded":
             raise
-        manager = JobManager(store, settings)
+        manager = JobManager(runner_store, settings)
         manager.notice = f"{exc.reason} Analysing inside the app instead (COACH_QUEUE_FALLBACK=embedded)."
         log.warning("%s", manager.notice)
         return manager

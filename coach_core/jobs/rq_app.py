@@ -32,7 +32,7 @@ from coach_core.jobs.rq_worker import JOB_FUNCTION, QUEUE_NAME, SERIALIZER, buil
 from coach_core.schema import Report
 from coach_core.sessions.lifecycle import archive_quietly, store_report
 from coach_core.storage.rows import JobRow
-from coach_core.storage.store import Store
+from coach_core.storage.store import LOCAL_USER, Store
 
 if TYPE_CHECKING:
     from coach_core.live.analyser import LiveAnalyser
@@ -110,7 +110,8 @@ class QueueJobManager(StoredJobs):
         question = self.store.question_of(session_id)
         assert question is not None
         payload = build_payload(session_id, question.to_dict(), recording_path, self.settings,
-                                recording_key=self._archive_recording(session_id))  # fmt: skip
+                                recording_key=self._archive_recording(session_id),
+                                owner=self.store.owner_of(session_id))  # fmt: skip
         try:
             self.queue.enqueue(
                 JOB_FUNCTION,
@@ -261,7 +262,7 @@ class QueueJobManager(StoredJobs):
             assert archive is not None
             result = archive_session(self.store, self.settings, session_id, archive=archive, kinds=("recording",))
             if "recording" in result.uploaded or "recording" in result.already:
-                return archive.session_keys(session_id)["recording"]
+                return archive.session_keys(session_id, self.store.owner_of(session_id) or LOCAL_USER)["recording"]
             log.warning("Recording not archived, workers need the shared disk: %s", result.summary())
         except Exception as exc:
             log.warning("Recording of session %s not archived, workers need the shared disk: %s", session_id, exc)

@@ -55,8 +55,12 @@ def build_payload(
     settings: Settings,
     *,
     recording_key: str | None = None,
+    owner: str | None = None,
 ) -> dict[str, Any]:
-    """What a worker needs to analyse one session (plain JSON-able values only)."""
+    """What a worker needs to analyse one session (plain JSON-able values only).
+
+    ``owner`` travels with the job and comes back unchanged: the app decided it; a worker never does.
+    """
     path = Path(recording_path)
     try:
         relative = str(path.relative_to(settings.recordings_dir))
@@ -68,6 +72,7 @@ def build_payload(
         "recording_path": str(path),
         "recording_relpath": relative,
         "recording_key": recording_key,
+        "owner": owner,
         "settings": {name: getattr(settings, name) for name in ANALYSIS_SETTINGS},
     }
 

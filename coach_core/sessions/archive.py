@@ -18,7 +18,7 @@ from coach_core.config import Settings
 from coach_core.schema import Report
 from coach_core.storage.rows import FILE_KINDS
 from coach_core.storage.s3 import ARCHIVED, FAILED, PENDING, Archive, ArchiveError, md5_of
-from coach_core.storage.store import ArchiveObjectRow, Store
+from coach_core.storage.store import LOCAL_USER, ArchiveObjectRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def archive_session(
     archive = archive or require_archive(settings)
     if store.session(session_id) is None:
         raise ArchiveError(f"No session with id {session_id}.")
-    keys = archive.session_keys(session_id)
+    keys = archive.session_keys(session_id, store.owner_of(session_id) or LOCAL_USER)
     write_report_json(store, settings, session_id)
     if "pdf" in kinds:
         _ensure_pdf(store, settings, session_id)
@@ -204,7 +204,7 @@ def archive_after_analysis(store: Store, settings: Settings, session_id: str) ->
         log.warning("Session %s not archived: %s", session_id, reason)
         try:
             done = {o.kind for o in store.archive_objects(session_id) if o.status == ARCHIVED}
-            for kind, key in archive.session_keys(session_id).items():
+            for kind, key in archive.session_keys(session_id, store.owner_of(session_id) or LOCAL_USER).items():
                 if kind not in done:
                     store.record_archive_object(session_id, kind, key, FAILED, error=reason)
         except Exception:
@@ -251,7 +251,7 @@ def restore_session(
     archive = archive or require_archive(settings)
     if store.session(session_id) is None:
         raise ArchiveError(f"No session with id {session_id}.")
-    keys = archive.session_keys(session_id)
+    keys = archive.session_keys(session_id, store.owner_of(session_id) or LOCAL_USER)
     recorded = {o.kind: o for o in store.archive_objects(session_id) if o.status == ARCHIVED}
     result = RestoreResult(session_id)
     stop: ArchiveError | None = None

@@ -7,15 +7,19 @@ numbered, recorded in ``schema_version``.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import duckdb
+
+LOCAL_USER = "local"  # the one implicit person on a laptop (no login); rows made before accounts are theirs
+ANY_OWNER = None  # the job runners' view: they act on rows whatever their owner and never change it
 
 
 class StoreError(RuntimeError):
@@ -104,7 +108,15 @@ def _v4(con: duckdb.DuckDBPyConnection) -> None:
             PRIMARY KEY (session_id, kind))""")
 
 
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4]
+def _v5(con: duckdb.DuckDBPyConnection) -> None:
+    """Owners: every session (with its recording, report, jobs and archived files), custom question and job
+    belongs to one person; rows made before accounts existed go to the local user."""
+    for table in ("sessions", "custom_questions", "jobs"):
+        con.execute(f"ALTER TABLE {table} ADD COLUMN owner VARCHAR")
+        con.execute(f"UPDATE {table} SET owner = ?", [LOCAL_USER])
+
+
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_LATEST = len(MIGRATIONS)
 
 
@@ -132,9 +144,15 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_LATEST) -> int:
 
 
 class Database:
-    """The open database file. Thread-safe within one process."""
+    """The open database file, seen as one person (``owner``). Thread-safe within one process.
 
-    def __init__(self, path: Path | str) -> None:
+    Every read and write is limited to the rows of ``owner``: another person's session is simply not
+    there ("not found"). :meth:`as_user` gives the same open database seen as someone else; only the
+    job runners use :data:`ANY_OWNER`.
+    """
+
+    def __init__(self, path: Path | str, owner: str | None = LOCAL_USER) -> None:
+        self.owner = owner
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -152,6 +170,25 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._con.close()
+
+    def as_user(self, owner: str | None) -> Self:
+        """The same open database (one connection, one lock), limited to ``owner``'s rows."""
+        if owner is not None and not owner.strip():
+            raise ValueError("An owner cannot be blank.")
+        view = copy.copy(self)
+        view.owner = owner
+        return view
+
+    def _mine(self, column: str = "owner") -> tuple[str, list[Any]]:
+        """The SQL condition (and its argument) that limits a query to this view's owner."""
+        if self.owner is None:
+            return "TRUE", []
+        return f"{column} = ?", [self.owner]
+
+    def _new_owner(self) -> str:
+        if self.owner is None:
+            raise StoreError("Rows are created by a person's view of the store, not by a job runner's.")
+        return self.owner
 
     @contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -65,3 +65,4 @@ class JobRow(TypedDict):
     error: str | None
     attempts: int
     backend: str | None
+    owner: str  # the session's owner, copied when the job is made

@@ -32,6 +32,7 @@ from botocore.exceptions import (
 )
 
 from coach_core.config import Settings
+from coach_core.storage.database import LOCAL_USER
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,13 @@ def md5_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def owner_prefix(owner: str) -> str:
+    """The part of a key that is the owner's: empty for the local user, else ``users/<16 hex>/``."""
+    if owner == LOCAL_USER:
+        return ""
+    return f"users/{hashlib.sha256(owner.strip().lower().encode()).hexdigest()[:16]}/"
+
+
 class Archive:
     """One S3 bucket (AWS or any S3-compatible store) under a key prefix."""
 
@@ -165,14 +173,16 @@ class Archive:
             return self._client
 
     # Keys ------------------------------------------------------------------------------------
-    def session_keys(self, session_id: str) -> dict[str, str]:
+    def session_keys(self, session_id: str, owner: str = LOCAL_USER) -> dict[str, str]:
         """Object keys of a session's files, by kind: ``recording``, ``report`` (JSON) and ``pdf``.
 
-        Keys depend only on the prefix and the session id, so any machine finds them.
+        Keys depend only on the prefix, the owner and the session id, so any machine finds them. Each
+        person has a prefix of their own (``users/<hash of the owner>/``; the local user keeps the
+        layout made before accounts), so a bucket policy can confine a person's objects.
         """
         if not _SAFE_ID.match(session_id) or session_id in {".", ".."}:
             raise ArchiveError(f"Not a valid session id: {session_id!r}")
-        base = f"{self.prefix}sessions/{session_id}/"
+        base = f"{self.prefix}{owner_prefix(owner)}sessions/{session_id}/"
         return {"recording": base + "recording", "report": base + "report.json", "pdf": base + "report.pdf"}
 
     # Errors ----------------------------------------------------------------------------------

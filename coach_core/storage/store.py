@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from coach_core.storage.archive_repo import ArchiveRepository
-from coach_core.storage.database import SCHEMA_LATEST, StoreError, migrate, now, trend_values
+from coach_core.storage.database import ANY_OWNER, LOCAL_USER, SCHEMA_LATEST, StoreError, migrate, now, trend_values
 from coach_core.storage.job_repo import JobRepository
 from coach_core.storage.question_repo import QuestionRepository
 from coach_core.storage.rows import ArchiveObjectRow, SessionFilters, SessionRow
 from coach_core.storage.session_repo import SessionRepository
 
 __all__ = [
+    "ANY_OWNER",
+    "LOCAL_USER",
     "SCHEMA_LATEST",
     "ArchiveObjectRow",
     "SessionFilters",
@@ -22,5 +24,5 @@ __all__ = [
 ]
 
 
-class Store(SessionRepository, JobRepository, ArchiveRepository, QuestionRepository):
+class Store(ArchiveRepository, SessionRepository, JobRepository, QuestionRepository):
     """The app's database. Thread-safe within one process."""
