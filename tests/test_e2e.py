@@ -7,6 +7,7 @@ box, no traceback. Screenshots of each page go to artifacts/e2e/ for a person to
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -70,16 +71,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app as the set-up command starts it (`streamlit run app.py`) on a free port
-    with a temp data dir; stopped at the end."""
-    data = tmp_path_factory.mktemp("e2e-data")
-    port = _free_port()
+@contextlib.contextmanager
+def app_server(data: Path, env: dict[str, str] | None = None, args: Sequence[str] = (),
+               port: int | None = None) -> Iterator[str]:  # fmt: skip
+    """The app as the set-up command starts it (`streamlit run app.py`) on a free port with the data
+    dir ``data`` (plus ``env`` and Streamlit ``args``); its URL while running, stopped at the end."""
+    port = port or _free_port()
     log = (data / "server.log").open("wb")
-    env = {**os.environ, "COACH_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "COACH_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1", **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
+                             "--server.port", str(port), "--server.address", "127.0.0.1", *args],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -104,7 +105,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait()
         log.close()
         SHOTS.mkdir(parents=True, exist_ok=True)
-        (SHOTS / "server.log").write_bytes((data / "server.log").read_bytes())
+        (SHOTS / f"server-{data.name}.log").write_bytes((data / "server.log").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with app_server(tmp_path_factory.mktemp("e2e-data")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
