@@ -10,6 +10,10 @@ from importlib import resources
 from coach_core.schema import Question
 
 ROLES = ("software_engineer", "data_ml", "product_manager", "general")
+# Limits on a user's own question, so one person cannot fill a shared server (or the key-point matcher).
+MAX_QUESTION_CHARS = 1000
+MAX_KEY_POINTS = 20
+MAX_KEY_POINT_CHARS = 300
 KINDS = ("technical", "behavioural")
 
 
@@ -49,9 +53,18 @@ def custom_question(text: str, key_points: list[str], kind: str = "technical", r
     text = text.strip()
     if not text:
         raise ValueError("The question text is empty.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise ValueError(f"The question is {len(text)} characters long; keep it under {MAX_QUESTION_CHARS}.")
+    points = [k.strip() for k in key_points if k.strip()]
+    if len(points) > MAX_KEY_POINTS:
+        raise ValueError(f"{len(points)} key points given; at most {MAX_KEY_POINTS} (merge the smaller ones).")
+    long = next((p for p in points if len(p) > MAX_KEY_POINT_CHARS), None)
+    if long is not None:
+        raise ValueError(f"A key point is {len(long)} characters long (\"{long[:40]}…\"); keep each under "
+                         f"{MAX_KEY_POINT_CHARS}.")  # fmt: skip
     return Question(
         text=text,
-        key_points=[k.strip() for k in key_points if k.strip()],
+        key_points=points,
         kind=normalise_kind(kind),
         role=role,
         id=None,

@@ -46,3 +46,15 @@ def test_custom_question_validation() -> None:
         questions.custom_question("   ", [])
     with pytest.raises(ValueError, match="kind"):
         questions.custom_question("Q?", [], kind="casual")
+
+
+def test_a_users_own_question_is_capped_with_a_clear_message() -> None:
+    ok = questions.custom_question("Q" * questions.MAX_QUESTION_CHARS, ["p"] * questions.MAX_KEY_POINTS)
+    assert len(ok.key_points) == questions.MAX_KEY_POINTS
+    with pytest.raises(ValueError, match=r"1001 characters long; keep it under 1000"):
+        questions.custom_question("Q" * 1001, [])
+    with pytest.raises(ValueError, match=r"21 key points given; at most 20"):
+        questions.custom_question("Why?", [f"point {i}" for i in range(21)])
+    with pytest.raises(ValueError, match=r"A key point is 301 characters long"):
+        questions.custom_question("Why?", ["x" * 301])
+    assert questions.custom_question("Why?", ["a", "  ", ""] + [""] * 30).key_points == ["a"]  # blanks don't count

@@ -104,6 +104,9 @@ if question is not None:
                    "camera or microphone for this page: allow both in the address bar's site settings and press "
                    "**Start answering** again. No camera? Switch off *Use the camera*. Or answer in the "
                    "**Microphone only** tab, or record elsewhere and use **Upload a file**.")  # fmt: skip
+        notice = st.session_state.pop("arena_notice", None)
+        if notice:
+            st.info(notice)
         if recorded is not None:
             submit(recorded, recorded.name)
     with audio_tab:

@@ -116,6 +116,7 @@ class LiveState:
         return analyser.progress() if analyser is not None else None
 
 
+STOP_EARLY_S = 3.0  # a live recording is stopped this long before COACH_MAX_DURATION_S (at least)
 RAW_AUDIO = {"echoCancellation": False, "noiseSuppression": False, "autoGainControl": False}
 
 
@@ -161,6 +162,8 @@ def live_recorder(use_camera: bool, vocabulary: tuple[str, ...] = ()) -> Path | 
         # The browser's voice processing (noise suppression, auto gain, echo cancellation) erases
         # fillers and flattens loudness: the analysis wants the voice as it is.
         media_stream_constraints={"video": use_camera, "audio": RAW_AUDIO},
+        # At the length limit the recorder is stopped from here (the buffer must not grow without end).
+        desired_playing_state=False if state.get("live_over_limit") else None,
         in_recorder_factory=lambda: FileRecorder(path),
         sendback_audio=False,  # the preview must not play the person's own voice back to them
         sink_audio_track=state["live_audio_sink"],
@@ -173,8 +176,11 @@ def live_recorder(use_camera: bool, vocabulary: tuple[str, ...] = ()) -> Path | 
     )
     if ctx.state.playing:
         state["live_was_playing"] = True
-        _live_panel(live, use_camera)
+        _live_panel(live, use_camera, cfg.max_duration_s)
         return None
+    if state.pop("live_over_limit", False):
+        state["arena_notice"] = (f"The recording stopped itself at the {_minutes(cfg.max_duration_s)} limit "
+                                 "(COACH_MAX_DURATION_S); what you said until then is analysed.")  # fmt: skip
     if state.get("live_was_playing"):
         # Stopped: the live analysis transcribes its tail while the recorder finishes encoding and
         # renames the file into place. Hand both over (the arena registers the analysis for the
@@ -199,10 +205,23 @@ def live_recorder(use_camera: bool, vocabulary: tuple[str, ...] = ()) -> Path | 
     return None
 
 
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g}-minute" if seconds >= 60 else f"{seconds:g}-second"
+
+
 @st.fragment(run_every=1.0)
-def _live_panel(live: LiveState, use_camera: bool) -> None:
+def _live_panel(live: LiveState, use_camera: bool, limit_s: float) -> None:
     budget = st.session_state.get("time_budget_s") or 120
     elapsed = time.monotonic() - live.started if live.started else 0.0
+    # Stopped a little before the limit: the stop takes a moment to reach the browser, and a file
+    # longer than COACH_MAX_DURATION_S would be refused.
+    stop_at = limit_s - max(STOP_EARLY_S, 0.02 * limit_s)
+    if elapsed >= stop_at and not st.session_state.get("live_over_limit"):
+        st.session_state["live_over_limit"] = True
+        st.rerun(scope="app")  # the recorder is drawn again with desired_playing_state=False
+    if elapsed >= stop_at - 30:
+        st.warning(f"The recording stops itself in {max(0, int(stop_at - elapsed))} s (the "
+                   f"{_minutes(limit_s)} limit).")  # fmt: skip
     st.progress(
         min(elapsed / budget, 1.0),
         text=f"⏱ {int(elapsed) // 60}:{int(elapsed) % 60:02d} of {int(budget) // 60}:{int(budget) % 60:02d}",
