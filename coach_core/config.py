@@ -66,6 +66,9 @@ class Settings:
     # log people in in front of the app instead of with st.login. Only safe when every request comes
     # through that proxy, which must drop this header from clients (README, "Accounts").
     trusted_user_header: str = ""
+    # A shared deployment sets this: the app then refuses to show anything until login is configured
+    # ([auth] in .streamlit/secrets.toml, or trusted_user_header) instead of running as one open local user.
+    require_login: bool = False
     # Mock interview, optional: an OpenAI-compatible local server (llama.cpp, Ollama: "http://localhost:11434/v1")
     # that rephrases the chosen follow-up; empty = off (the follow-up's template text is used).
     llm_url: str = ""
@@ -95,6 +98,8 @@ def env_name(field_name: str) -> str:
 def _parse(name: str, raw: str, kind: Any) -> Any:
     if kind in (Path, Path | None):
         return Path(raw).expanduser()
+    if kind is bool:
+        return raw.lower() in {"1", "true", "yes", "on"}
     if kind is int:
         try:
             return int(raw)

@@ -22,13 +22,13 @@ def test_without_environment_the_settings_are_the_dataclass_defaults(clean_env: 
 
 
 def test_every_setting_is_read_from_its_variable(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    samples = {Path: str(tmp_path / "x"), int: "7", float: "2.5", str: "value"}
+    samples = {Path: str(tmp_path / "x"), int: "7", float: "2.5", str: "value", bool: "yes"}
     want = {}
     for f in fields(Settings):
         kind = type(getattr(Settings(), f.name)) if getattr(Settings(), f.name) is not None else Path
         kind = Path if issubclass(kind, Path) else kind
         clean_env.setenv(env_name(f.name), samples[kind])
-        want[f.name] = Path(samples[kind]) if kind is Path else kind(samples[kind])
+        want[f.name] = Path(samples[kind]) if kind is Path else True if kind is bool else kind(samples[kind])
     got = load_settings()
     for name, value in want.items():
         if name == "queue_fallback":

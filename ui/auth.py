@@ -48,6 +48,11 @@ def require_login() -> None:
     if not login_configured():
         if settings().trusted_user_header:
             st.sidebar.caption(f"Signed in as {current_user()}")
+        elif settings().require_login:
+            st.error("This deployment requires login (COACH_REQUIRE_LOGIN), but none is configured: add an [auth] "
+                     "section to .streamlit/secrets.toml (README, 'Accounts'), or set COACH_TRUSTED_USER_HEADER "
+                     "behind an authenticating proxy.")  # fmt: skip
+            st.stop()
         return
     if not st.user.is_logged_in:
         st.title("🎤 Interview Coach")
