@@ -116,7 +116,20 @@ def _v5(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"UPDATE {table} SET owner = ?", [LOCAL_USER])
 
 
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(con: duckdb.DuckDBPyConnection) -> None:
+    """Mock interviews: a plan of questions, each answered by a session, with at most one follow-up."""
+    con.execute("""
+        CREATE TABLE interviews (
+            id VARCHAR PRIMARY KEY, owner VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP,
+            role VARCHAR, status VARCHAR NOT NULL, summary JSON)""")
+    con.execute("""
+        CREATE TABLE interview_items (
+            interview_id VARCHAR NOT NULL, position INTEGER NOT NULL, question JSON NOT NULL,
+            session_id VARCHAR, follow_up JSON, follow_up_session_id VARCHAR,
+            PRIMARY KEY (interview_id, position))""")
+
+
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_LATEST = len(MIGRATIONS)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 FILE_KINDS = ("recording", "report", "pdf")  # a session's files, as archived (ArchiveObjectRow.kind)
 
@@ -66,3 +66,24 @@ class JobRow(TypedDict):
     attempts: int
     backend: str | None
     owner: str  # the session's owner, copied when the job is made
+
+
+@dataclass
+class InterviewItemRow:
+    """One question of a mock interview: its answer's session and the follow-up (asked, maybe answered)."""
+
+    position: int
+    question: dict[str, Any]  # Question.to_dict()
+    session_id: str | None = None
+    follow_up: dict[str, Any] | None = None  # FollowUp.to_dict(): text, reason, kind, key point
+    follow_up_session_id: str | None = None
+
+
+@dataclass
+class InterviewRow:
+    id: str
+    created_at: datetime
+    role: str | None
+    status: str  # in_progress, finished
+    items: list[InterviewItemRow]
+    summary: dict[str, Any] | None = None  # InterviewSummary.to_dict() once finished

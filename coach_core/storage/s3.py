@@ -269,6 +269,26 @@ class Archive:
             return None
         return StoredObject(key=key, size_bytes=int(head["ContentLength"]), etag=str(head["ETag"]).strip('"'))
 
+    def delete(self, keys: list[str]) -> dict[str, str]:
+        """Delete these objects, one request each (any S3-compatible store takes it); an absent key counts as
+        deleted. Returns the keys not deleted with the reason (empty: all gone). Stops trying when the whole
+        archive fails (endpoint, bucket, credentials). With versioning on, older versions stay in the bucket.
+        """
+        failed: dict[str, str] = {}
+        keys = list(dict.fromkeys(keys))
+        for i, key in enumerate(keys):
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+            except Exception as exc:
+                error = self.reason(exc, key)
+                if error.not_found:
+                    continue
+                failed[key] = str(error)
+                if error.whole_archive:
+                    failed.update(dict.fromkeys(keys[i + 1 :], str(error)))
+                    break
+        return failed
+
     def presign_get(self, key: str, expires_s: int | None = None, *, filename: str | None = None) -> str:
         """A download link valid for ``expires_s`` seconds (default: the configured expiry).
 

@@ -246,4 +246,6 @@ class SessionRepository(Database):
                                   ("archive_objects", "session_id"),
                                   ("recordings", "session_id"), ("sessions", "id")):  # fmt: skip
                 con.execute(f"DELETE FROM {table} WHERE {column} = ?", [session_id])
+            for column in ("session_id", "follow_up_session_id"):  # an interview keeps its place for the answer
+                con.execute(f"UPDATE interview_items SET {column} = NULL WHERE {column} = ?", [session_id])
         return row[0] if row else None
