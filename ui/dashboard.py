@@ -16,15 +16,15 @@ store = get_store()
 if store is None:
     st.stop()
 
+linked = st.query_params.get("session")
+if linked and store.session(linked) is None:  # someone else's, deleted, or mistyped: never its content
+    st.error(f"Session {linked} not found.")  # also for a person with no sessions yet: a link asked for this one
+    st.stop()
+
 rows = store.sessions(limit=200)
 if not rows:
     st.info("No sessions yet. Answer a question in the Arena first.")
     st.page_link("ui/arena.py", label="Go to the Arena", icon="🎤")
-    st.stop()
-
-linked = st.query_params.get("session")
-if linked and store.session(linked) is None:  # someone else's, deleted, or mistyped: never its content
-    st.error(f"Session {linked} not found.")
     st.stop()
 if linked and linked not in [r.id for r in rows]:
     rows.insert(0, store.session(linked))  # older than the newest 200, but theirs
