@@ -83,6 +83,6 @@ def test_unknown_question_and_session(tmp_path: Path, star_wav: Path) -> None:
     run = cli("analyze", str(star_wav), "--question", "nope", data_dir=tmp_path)
     assert run.returncode == 2 and "No question with id 'nope'" in run.stderr
     run = cli("show", "abc", data_dir=tmp_path)
-    assert run.returncode == 2 and "No session with id abc" in run.stderr
+    assert run.returncode == 2 and run.stderr == "error: Session abc not found\n"
     run = cli("analyze", str(tmp_path / "missing.wav"), "--question-text", "Q?", data_dir=tmp_path)
     assert run.returncode == 2 and "File not found" in run.stderr

@@ -366,7 +366,7 @@ def test_cli_analyze_pdf_then_report_subcommand(tmp_path: Path, cache_one_wav: P
     assert run.returncode == 0 and run.stdout.startswith(b"%PDF")
 
     for args, env, code, reason in [
-        (("report", "nope", "--pdf", str(tmp_path / "x.pdf")), {}, 2, "No session with id nope"),
+        (("report", "nope", "--pdf", str(tmp_path / "x.pdf")), {}, 2, "Session nope not found"),
         (("report", session_id, "--pdf", str(tmp_path / "missing" / "x.pdf")), {}, 2, "Directory not found"),
         (("report", session_id), {"COACH_CHROMIUM_PATH": "/nonexistent/chromium"}, 5, "Chromium not found"),
         (("analyze", str(cache_one_wav), "--question-text", "Q?", "--pdf", str(tmp_path / "y.pdf")),
