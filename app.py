@@ -12,6 +12,7 @@ start_warm_up()  # models load in the background; the first page renders at once
 pages = [
     st.Page("ui/home.py", title="Home", icon="🏠", default=True),
     st.Page("ui/arena.py", title="Arena", icon="🎤"),
+    st.Page("ui/interview.py", title="Mock interview", icon="🧑‍💼"),
     st.Page("ui/dashboard.py", title="Dashboard", icon="📊"),
     st.Page("ui/history.py", title="History", icon="📈"),
     st.Page("ui/questions.py", title="Question bank", icon="📚"),

@@ -14,6 +14,7 @@ ROLES = ("software_engineer", "data_ml", "product_manager", "general")
 MAX_QUESTION_CHARS = 1000
 MAX_KEY_POINTS = 20
 MAX_KEY_POINT_CHARS = 300
+MIN_BUDGET_S, MAX_BUDGET_S = 15.0, 600.0  # how long an answer should take, for the timer and the pacing cues
 KINDS = ("technical", "behavioural")
 
 
@@ -48,7 +49,9 @@ def normalise_kind(kind: str) -> str:
     raise ValueError(f"kind must be 'technical' or 'behavioural', got {kind!r}")
 
 
-def custom_question(text: str, key_points: list[str], kind: str = "technical", role: str = "general") -> Question:
+def custom_question(
+    text: str, key_points: list[str], kind: str = "technical", role: str = "general", time_budget_s: float = 120.0
+) -> Question:
     """A user's own question; key points may be empty (content is then not scored)."""
     text = text.strip()
     if not text:
@@ -68,5 +71,5 @@ def custom_question(text: str, key_points: list[str], kind: str = "technical", r
         kind=normalise_kind(kind),
         role=role,
         id=None,
-        time_budget_s=120.0,
+        time_budget_s=min(max(float(time_budget_s), MIN_BUDGET_S), MAX_BUDGET_S),
     )

@@ -54,7 +54,7 @@ def test_app_entry_renders_home(app_env: Path) -> None:
 
 
 @pytest.mark.parametrize("path", ["ui/home.py", "ui/arena.py", "ui/dashboard.py", "ui/history.py",
-                                  "ui/questions.py"])  # fmt: skip
+                                  "ui/questions.py", "ui/interview.py"])  # fmt: skip
 def test_pages_on_empty_database(app_env: Path, path: str) -> None:
     at = page(path).run()
     no_exception(at)

@@ -168,14 +168,14 @@ def assert_no_error_shown(page) -> None:
     assert "Traceback" not in page.locator("body").inner_text()
 
 
-NAVIGATION = ["Home", "Arena", "Dashboard", "History", "Question bank"]
+NAVIGATION = ["Home", "Arena", "Mock interview", "Dashboard", "History", "Question bank"]
 
 
 def open_arena(page) -> None:
     page.goto("/arena")
     expect(page.get_by_text("Pick a question")).to_be_visible()
     # A deep link as the server's first request once left Streamlit listing every file in pages/
-    # (common, recorder …) as a page; the sidebar must hold the app's five pages only.
+    # (common, recorder …) as a page; the sidebar must hold the app's pages only.
     links = page.get_by_test_id("stSidebarNav").get_by_role("link")
     expect(links).to_have_text([re.compile(rf"^\W*{name}$") for name in NAVIGATION])  # icon, then title
 

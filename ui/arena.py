@@ -1,22 +1,13 @@
-import uuid
-from pathlib import Path
-
 import streamlit as st
 
 from coach_core import questions as bank
-from coach_core.analysis.vocabulary import question_vocabulary
-from coach_core.media.decode import UPLOAD_EXTENSIONS, MediaError, probe
-from coach_core.sessions.lifecycle import save_recording
-from ui.common import get_store, jobs, open_session, settings
+from ui.answering import answer_input, progress_panel, submit_answer
+from ui.common import get_store, jobs, open_session
 
 st.title("🎤 Arena")
 store = get_store()
 if store is None:
     st.stop()
-
-STEP_LABELS = {"starting": "Starting", "decoding": "Reading the recording", "transcribing": "Transcribing",
-               "content": "Checking content", "voice": "Analysing voice", "face": "Analysing face",
-               "scoring": "Scoring", "done": "Done"}  # fmt: skip
 
 # Question picker ------------------------------------------------------------------------------
 all_questions = list(bank.bank()) + store.custom_questions()
@@ -27,8 +18,11 @@ if source == "My own question":
     points = st.text_area("Key points a good answer covers (one per line)", key="own_points")
     kind = st.radio("Kind", ["technical", "behavioural"], horizontal=True, key="own_kind")
     if text.strip():
-        question = bank.custom_question(text, points.splitlines(), kind=kind)
-        if st.button("Save to my questions"):
+        try:
+            question = bank.custom_question(text, points.splitlines(), kind=kind)
+        except ValueError as exc:  # over the limits: say so, never a traceback
+            st.error(str(exc))
+        if question is not None and st.button("Save to my questions"):
             saved = store.add_custom_question(question)
             st.success(f"Saved as {saved.id}.")
 else:
@@ -61,79 +55,15 @@ if question is not None:
 
 
 # Answer -----------------------------------------------------------------------------------------
-def submit(data: bytes | Path, name: str) -> None:
-    """Check the file, save the recording, then queue its analysis."""
-    cfg = settings()
-    path = data if isinstance(data, Path) else cfg.data_dir / "incoming" / f"{uuid.uuid4().hex[:8]}-{Path(name).name}"
-    if isinstance(data, bytes):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    try:
-        probe(path, max_duration_s=cfg.max_duration_s)
-        session_id = save_recording(store, cfg, path, question, original_name=name)
-    except MediaError as exc:
-        st.error(f"This file can't be analysed: {exc}")
-        return
-    finally:
-        if isinstance(data, bytes):
-            path.unlink(missing_ok=True)
-    if isinstance(data, Path):  # a live recording: the session now holds its own copy
-        data.unlink(missing_ok=True)
-    analysed_live = st.session_state.pop("live_analyser", None)
-    if not isinstance(data, Path) and analysed_live is not None:
-        analysed_live.close()  # an upload: what was analysed live belongs to no recording
-        analysed_live = None
-    # A live recording hands its live analysis to the job (used when jobs run in this process).
-    st.session_state["job_id"] = jobs().submit(session_id, live=analysed_live)
-    st.session_state["session_id"] = session_id
-
-
 if question is not None:
-    live_tab, audio_tab, upload_tab = st.tabs(["🎥 Camera + microphone", "🎙️ Microphone only", "📁 Upload a file"])
-    with live_tab:
-        use_camera = st.toggle("Use the camera", value=True, key="use_camera")
-        from ui.recorder import live_recorder
-
-        try:
-            recorded = live_recorder(use_camera, tuple(question_vocabulary(question.text, question.key_points)))
-        except Exception as exc:
-            recorded = None
-            st.warning(f"Live recording is unavailable here ({type(exc).__name__}). "
-                       "Use 'Microphone only' or upload a file.")  # fmt: skip
-        st.caption("If the recorder shows **NotAllowedError** or **Permission denied**, your browser is blocking the "
-                   "camera or microphone for this page: allow both in the address bar's site settings and press "
-                   "**Start answering** again. No camera? Switch off *Use the camera*. Or answer in the "
-                   "**Microphone only** tab, or record elsewhere and use **Upload a file**.")  # fmt: skip
-        notice = st.session_state.pop("arena_notice", None)
-        if notice:
-            st.info(notice)
-        if recorded is not None:
-            submit(recorded, recorded.name)
-    with audio_tab:
-        clip = st.audio_input("Record your answer", key="audio_answer")
-        if clip is not None and st.button("Analyse this recording", key="analyse_audio"):
-            submit(clip.getvalue(), "answer.wav")
-    with upload_tab:
-        upload = st.file_uploader("Audio or video file", type=UPLOAD_EXTENSIONS, key="upload")
-        if upload is not None and st.button("Analyse this file", key="analyse_upload"):
-            submit(upload.getvalue(), upload.name)
+    answer = answer_input(question, "arena")
+    if answer is not None:
+        submitted = submit_answer(store, question, *answer)
+        if submitted is not None:
+            st.session_state["session_id"], st.session_state["job_id"] = submitted
 
 
 # Progress ---------------------------------------------------------------------------------------
-# Only the running state lives in the auto-rerunning fragment. Streamlit 1.67 sometimes leaves the
-# next page blank when st.switch_page is called from a fragment with run_every (its timer fires
-# during the switch): measured 5 of ~20 switches blank on a loaded 2-core machine, 0 of 25 once the
-# button is drawn by the full page. So the fragment asks for a full rerun when the job ends.
-@st.fragment(run_every=0.5)
-def progress_panel(job_id: str) -> None:
-    job = jobs().status(job_id)
-    if job["status"] not in ("queued", "running"):
-        st.rerun(scope="app")
-    label = STEP_LABELS.get(job["step"] or "", "Waiting for a free worker" if job["status"] == "queued" else "")
-    st.progress(float(job["progress"] or 0.0), text=f"{label}…")
-    st.caption("Your recording is saved. You can leave this page; the analysis keeps going.")
-
-
 def job_panel() -> None:
     job_id = st.session_state.get("job_id")
     if not job_id:

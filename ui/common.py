@@ -98,4 +98,5 @@ def fmt_score(value: float | None) -> str:
 
 def open_session(session_id: str) -> None:
     st.session_state["session_id"] = session_id
+    st.session_state.pop("interview_id", None)  # the dashboard shows this answer, not an interview report
     st.switch_page("ui/dashboard.py")

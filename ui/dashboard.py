@@ -9,6 +9,7 @@ from coach_core.reporting.report_context import pitch_variation_text
 from ui.archive_panel import archive_panel
 from ui.common import fmt_score, get_store
 from ui.common import settings as app_settings
+from ui.interview_report import render_interview_report
 from ui.report_view import replay_html, report_json, timeline_spec, transcript_html
 
 st.title("📊 Dashboard")
@@ -19,6 +20,20 @@ if store is None:
 linked = st.query_params.get("session")
 if linked and store.session(linked) is None:  # someone else's, deleted, or mistyped: never its content
     st.error(f"Session {linked} not found.")  # also for a person with no sessions yet: a link asked for this one
+    st.stop()
+
+interview_id = st.query_params.get("interview") or st.session_state.get("interview_id")
+if interview_id:
+    interview = store.interview(interview_id)
+    if interview is None:  # someone else's or deleted: never its content
+        st.error(f"Interview {interview_id} not found.")
+        st.session_state.pop("interview_id", None)
+        st.stop()
+    render_interview_report(store, interview)
+    if st.button("Show single answers instead", key="dash-single"):
+        st.session_state.pop("interview_id", None)
+        st.query_params.clear()
+        st.rerun()
     st.stop()
 
 rows = store.sessions(limit=200)

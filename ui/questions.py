@@ -27,9 +27,12 @@ if store is not None:
         text = st.text_area("Question")
         points = st.text_area("Key points (one per line)")
         kind_new = st.radio("Kind", bank.KINDS, horizontal=True)
+        budget = st.number_input("Time budget (seconds)", min_value=int(bank.MIN_BUDGET_S),
+                                 max_value=int(bank.MAX_BUDGET_S), value=120, step=15)  # fmt: skip
         if st.form_submit_button("Add"):
             try:
-                saved = store.add_custom_question(bank.custom_question(text, points.splitlines(), kind=kind_new))
+                question = bank.custom_question(text, points.splitlines(), kind=kind_new, time_budget_s=budget)
+                saved = store.add_custom_question(question)
                 st.success(f"Added ({saved.id}).")
             except ValueError as exc:
                 st.error(str(exc))

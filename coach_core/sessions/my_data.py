@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from coach_core.config import Settings
+from coach_core.sessions.interviews import interview_export
 from coach_core.sessions.lifecycle import SessionError, delete_archived_copies, delete_session, has_report
 from coach_core.storage.store import LOCAL_USER, Store
 
@@ -164,6 +165,9 @@ def export_all(store: Store, settings: Settings, out: Path | BinaryIO) -> DataIn
         done.custom_questions = len(questions)
         zf.writestr("sessions.json", json.dumps(sessions, indent=2, ensure_ascii=False))
         zf.writestr("questions.json", json.dumps(questions, indent=2, ensure_ascii=False))
+        for interview in store.interviews(limit=None):  # each with its summary and its answers' reports
+            zf.writestr(f"interviews/{interview.id}.json",
+                        json.dumps(interview_export(store, interview), indent=2, ensure_ascii=False))  # fmt: skip
         who = "the local user" if owner == LOCAL_USER else owner
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
         zf.writestr("README.txt", _README.format(who=who, when=when, what=done.describe()))
@@ -203,4 +207,6 @@ def delete_all(store: Store, settings: Settings) -> DataInventory:
         if question.id:
             store.delete_custom_question(question.id)
             gone.custom_questions += 1
+    for interview in store.interviews(limit=None):
+        store.delete_interview(interview.id)
     return gone
