@@ -77,20 +77,27 @@ def setup() -> None:
              "interview report.")  # fmt: skip
     custom = store.custom_questions()
     source = st.radio("Questions", ["A mix from the bank", "My saved questions"], horizontal=True, key="iv-source")
-    c1, c2 = st.columns(2)
-    role = c1.selectbox("Role", bank.ROLES, key="iv-role", disabled=source != "A mix from the bank")
-    length = c2.slider("Number of questions", MIN_QUESTIONS, MAX_QUESTIONS, 4, key="iv-length")
-    st.toggle("Mute the interviewer", key="iv_muted")
-    if source == "My saved questions" and not custom:
-        st.warning("You have no saved questions yet: add some in the Question bank.")
+    own = source == "My saved questions"
+    if own and len(custom) < MIN_QUESTIONS:
+        st.warning(f"An interview asks at least {MIN_QUESTIONS} questions and you have {len(custom)} saved: add "
+                   "more in the Question bank.")  # fmt: skip
         return
+    c1, c2 = st.columns(2)
+    role = c1.selectbox("Role", bank.ROLES, key="iv-role", disabled=own)
+    top = min(MAX_QUESTIONS, len(custom)) if own else MAX_QUESTIONS
+    if top > MIN_QUESTIONS:
+        length = c2.slider("Number of questions", MIN_QUESTIONS, top, min(4, top), key=f"iv-length-{top}")
+    else:
+        length = MIN_QUESTIONS
+        c2.write(f"{length} questions (all of yours)")
+    st.toggle("Mute the interviewer", key="iv_muted")
     if st.button("Start the interview", type="primary", key="iv-start"):
         try:
-            planned = plan_interview(role, length, random.Random(), custom if source == "My saved questions" else None)
+            planned = plan_interview(role, length, random.Random(), custom if own else None)
         except ValueError as exc:
             st.error(str(exc))
             return
-        start(planned, role if source == "A mix from the bank" else None)
+        start(planned, None if own else role)
 
 
 def progress_strip(row: InterviewRow, position: int) -> None:
