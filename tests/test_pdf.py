@@ -311,7 +311,7 @@ def test_no_chromium_left_running_after_exit(tmp_path: Path) -> None:
     """A process that rendered and exited without closing anything leaves no browser behind (atexit)."""
     marker = uuid.uuid4().hex
     code = (
-        "from coach_core import pdf; from coach_core.config import Settings;"
+        "from coach_core.reporting import pdf; from coach_core.config import Settings;"
         "assert pdf.get_renderer(Settings()).render('<p>hello</p>').startswith(b'%PDF')"
     )
     env = {**os.environ, "COACH_PDF_TEST_MARKER": marker}
