@@ -604,7 +604,7 @@ def startup_section(work: Path, answers: dict[float, Answer], warm: dict[float, 
         rows.append(
             Row(
                 group,
-                "App cold start to first page (scripts/serve.py → home title visible in Chromium)",
+                "App cold start to first page (streamlit run app.py → home title visible in Chromium)",
                 cs["first_page_s"],
                 "s",
                 TARGET_FIRST_PAGE_S,

@@ -1,6 +1,6 @@
 """Figures that need a fresh process: the app's cold start to its first page, and a first analysis.
 
-Cold start: ``scripts/serve.py`` (``streamlit run app.py``, as the set-up command starts it) on a free
+Cold start: ``streamlit run app.py`` (as the set-up command starts it) on a free
 port with an empty data dir, timed from spawn until the home page's title is visible in headless
 Chromium (Playwright driving /usr/bin/chromium, launched before the app so the browser's own start is
 not counted, with a fresh profile: nothing cached).
@@ -73,7 +73,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def app_cold_start(data_dir: Path, timeout_s: float = 180.0, settle: bool = True) -> dict[str, Any]:
-    """Seconds from starting the app (scripts/serve.py) to the home page's title visible in Chromium.
+    """Seconds from starting the app (streamlit run app.py) to the home page's title visible in Chromium.
 
     With ``settle``, also waits for the server to go idle (models loaded) and times a second visit."""
     from playwright.sync_api import sync_playwright
