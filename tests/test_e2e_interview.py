@@ -91,8 +91,11 @@ def add_question(page, text: str, points: list[str], kind: str) -> None:
 def record_answer(page) -> None:
     """Answer with the microphone only: start, let the app's clock pass ANSWER_S, stop."""
     if page.get_by_label("Use the camera").is_checked():
+        old = page.locator(WEBRTC_FRAME).element_handle()
         page.get_by_role("paragraph").filter(has_text=re.compile(r"^Use the camera$")).click()
         expect(page.get_by_label("Use the camera")).not_to_be_checked()
+        # The microphone-only recorder is a new component: wait until the camera one has gone.
+        page.wait_for_function("el => !el.isConnected", arg=old)
     recorder = page.frame_locator(WEBRTC_FRAME)
     recorder.get_by_role("button", name="Start answering").click()
     expect(page.get_by_text(re.compile(rf"⏱ 0:{ANSWER_S}"))).to_be_visible()

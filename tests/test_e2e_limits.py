@@ -42,8 +42,6 @@ def test_a_live_answer_stops_itself_at_the_length_limit_and_says_so(browser, sho
     try:
         open_arena(page)
         pick_question(page)
-        # microphone only: the limit is about length
-        page.get_by_role("paragraph").filter(has_text=re.compile(r"^Use the camera$")).click()
         page.frame_locator(WEBRTC_FRAME).get_by_role("button", name="Start answering").click()
         expect(page.get_by_text(re.compile(r"The recording stops itself in \d+ s"))).to_be_visible()
         expect(page.get_by_text(re.compile(rf"stopped itself at the {LIMIT_S}-second limit"))).to_be_visible()
