@@ -13,7 +13,6 @@ cookie is set for one host and looked for on another.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import subprocess
@@ -33,6 +32,7 @@ from test_e2e import (
     QUIET_FLAGS,
     ROOT,
     _free_port,
+    app_server,
     assert_no_error_shown,
     expect,
     pick_question,
@@ -77,27 +77,6 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def _start_app(folder: Path, port: int, extra_args: list[str], extra_env: dict[str, str]) -> subprocess.Popen:
-    """`streamlit run app.py` as tests/test_e2e.py starts it, with a temp data dir in ``folder``."""
-    log_path = folder / "server.log"
-    env = {**os.environ, "COACH_DATA_DIR": str(folder / "data"), "HF_HUB_OFFLINE": "1", **extra_env}
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                                 "--server.port", str(port), "--server.address", "127.0.0.1", *extra_args],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/_stcore/health", proc, log_path)
-    except RuntimeError:
-        _stop(proc)
-        raise
-    return proc
-
-
-def _keep_log(folder: Path, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    (SHOTS / name).write_bytes((folder / "server.log").read_bytes())
-
-
 @pytest.fixture(scope="module")
 def oidc_issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """oidc-provider-mock on 127.0.0.1:<free port>, Alice and Bob registered with a name and an e-mail."""
@@ -131,12 +110,9 @@ def app_with_login(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: str) -
         'client_secret = "test-secret"\n'
         f'server_metadata_url = "{oidc_issuer}/.well-known/openid-configuration"\n'
     )
-    proc = _start_app(folder, port, ["--secrets.files", str(secrets_toml)], {})
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(proc)
-        _keep_log(folder, "server-login.log")
+    (folder / "data").mkdir()
+    with app_server(folder / "data", args=["--secrets.files", str(secrets_toml)], port=port) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -346,11 +322,9 @@ def test_trusted_proxy_header_names_the_person(browser, tmp_path_factory: pytest
     folder = tmp_path_factory.mktemp("proxy-app")
     no_secrets = folder / "secrets.toml"
     no_secrets.write_text("")  # and no [auth] from anywhere else
-    port = _free_port()
-    proc = _start_app(folder, port, ["--secrets.files", str(no_secrets)],
-                      {"COACH_TRUSTED_USER_HEADER": "X-Forwarded-Email"})  # fmt: skip
-    app = f"http://127.0.0.1:{port}"
-    try:
+    (folder / "data").mkdir()
+    with app_server(folder / "data", env={"COACH_TRUSTED_USER_HEADER": "X-Forwarded-Email"},
+                    args=["--secrets.files", str(no_secrets)]) as app:  # fmt: skip
         carol = new_page(browser, app, extra_http_headers={"X-Forwarded-Email": "carol@example.com"})
         carol.goto("/")
         expect(carol.get_by_test_id("stSidebar").get_by_text("Signed in as carol@example.com")).to_be_visible()
@@ -368,6 +342,3 @@ def test_trusted_proxy_header_names_the_person(browser, tmp_path_factory: pytest
         expect(nobody.get_by_role("heading", name="History")).to_have_count(0)
         screenshot(nobody, "07-proxy-no-header")
         nobody.context.close()
-    finally:
-        _stop(proc)
-        _keep_log(folder, "server-proxy.log")

@@ -14,10 +14,11 @@ from coach_core.interview.phrasing import rephrase
 from coach_core.interview.plan import MAX_QUESTIONS, MIN_QUESTIONS, plan_interview
 from coach_core.models.engines import ModelUnavailable
 from coach_core.schema import Question
+from coach_core.sessions.interviews import finish_interview
 from coach_core.storage.store import InterviewRow
 from ui.answering import answer_input, progress_panel, submit_answer
 from ui.common import fmt_score, get_store, jobs, settings
-from ui.interview_report import finish_interview, open_interview_report
+from ui.interview_report import open_interview_report
 
 st.title("🧑‍💼 Mock interview")
 store = get_store()
@@ -26,7 +27,7 @@ if store is None:
 state = st.session_state
 
 
-def say(text: str, key: str) -> None:
+def say(text: str) -> None:
     """The interviewer says ``text`` (cached audio; nothing when muted). The text is always shown too."""
     if state.get("iv_muted"):
         return
@@ -126,7 +127,7 @@ def answer_review(question: Question, session_id: str) -> None:
         st.write(model.text)
         say_model = st.button("▶ Hear the model answer", key=f"iv-model-{session_id}")
         if say_model:
-            say(model.text, f"model-{session_id}")
+            say(model.text)
         st.table([{"Key point": p, "You": "✅" if you else "—", "Model answer": "✅" if it else "—"}
                   for p, you, it in side_by_side(question, matched, model)])  # fmt: skip
 
@@ -179,7 +180,7 @@ def run(row: InterviewRow) -> None:
     st.caption(f"Time budget: about {int(budget) // 60}:{int(budget) % 60:02d} · {question.kind}")
     step = iv["step"]
     if step == "ask":
-        say(question.text, f"q-{row.id}-{position}")
+        say(question.text)
         answer = answer_input(question, f"iv-{position}", upload=False)
         if answer is not None:
             submitted = submit_answer(store, question, *answer)
@@ -213,7 +214,7 @@ def run(row: InterviewRow) -> None:
         if follow_up is not None and not item.follow_up_session_id:
             st.markdown(f"**Follow-up:** {follow_up.text}")
             st.caption(f"Why: {follow_up.reason}")
-            say(follow_up.text, f"f-{row.id}-{position}")
+            say(follow_up.text)
             x, y = st.columns(2)
             if x.button("Answer the follow-up", type="primary", key=f"iv-fu-{position}"):
                 iv["step"] = "follow_up"

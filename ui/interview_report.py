@@ -14,10 +14,6 @@ from coach_core.storage.store import InterviewRow, Store
 from ui.common import fmt_score, open_session, settings
 
 
-def finish_interview(store: Store, row: InterviewRow) -> None:
-    interviews.finish_interview(store, row)
-
-
 def open_interview_report(interview_id: str) -> None:
     st.session_state["interview_id"] = interview_id
     st.session_state.pop("session_id", None)
@@ -57,9 +53,10 @@ def render_interview_report(store: Store, row: InterviewRow) -> None:
                 st.session_state.pop("interview_id", None)
                 open_session(q.session_id)
     a, b = st.columns(2)
-    a.download_button("Download JSON", json.dumps(interviews.interview_export(store, row), indent=2),
+    # Built on click (it reads every answer's report), like the PDF.
+    a.download_button("Download JSON", lambda: json.dumps(interviews.interview_export(store, row), indent=2),
                       file_name=f"interview-coach-interview-{row.id}.json", mime="application/json",
-                      key="ivr-json")  # fmt: skip
+                      on_click="ignore", key="ivr-json")  # fmt: skip
     try:
         from coach_core.reporting.interview_pdf import render_interview_pdf
 
