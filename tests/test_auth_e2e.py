@@ -37,6 +37,7 @@ from test_e2e import (
     expect,
     pick_question,
     playwright,  # noqa: F401  (a fixture: pytest finds it by this name)
+    upload_and_analyse,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -207,9 +208,7 @@ def answer_by_upload(page, question: str, wav: Path) -> str:
     page.goto("/arena")
     expect(page.get_by_text("Pick a question")).to_be_visible()
     pick_question(page, question)
-    page.get_by_role("tab", name=re.compile("Upload a file")).click()
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(wav))
-    page.get_by_role("button", name="Analyse this file").click()
+    upload_and_analyse(page, wav)
     expect(page.get_by_text("Analysis ready")).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
     assert_no_error_shown(page)
     page.get_by_role("button", name="Open the dashboard").click()

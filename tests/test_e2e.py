@@ -187,6 +187,23 @@ def pick_question(page, text: str = QUESTION) -> None:
     expect(page.get_by_role("heading", name=re.compile(re.escape(text)))).to_be_visible()
 
 
+def upload_and_analyse(page, path: Path) -> None:
+    """Open the Arena's "Upload a file" tab, give it ``path`` and press Analyse. On a busy machine a rerun
+    still drawing the page can land after the tab click and show the first tab again, which hides the
+    upload's button: the tab is opened again until the button shows."""
+    tab = page.get_by_role("tab", name=re.compile("Upload a file"))
+    button = page.get_by_role("button", name="Analyse this file")
+    tab.click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    for _ in range(PAGE_TIMEOUT_MS // 5_000):
+        with contextlib.suppress(AssertionError):
+            expect(button).to_be_visible(timeout=5_000)
+            break
+        if tab.get_attribute("aria-selected") != "true":
+            tab.click()
+    button.click()
+
+
 def wait_for_analysis_and_open_dashboard(page, shot_name: str) -> None:
     expect(page.get_by_text("Analysis ready")).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
     assert_no_error_shown(page)
@@ -221,14 +238,25 @@ def transcript_text(page) -> str:
     return words.first.inner_text()
 
 
+def words_of(text: str) -> list[str]:
+    return re.sub(r"[^a-z]+", " ", text.lower()).split()
+
+
+def heard_share(text: str, script: str) -> float:
+    """The share of the transcript's words that are words of the script: it heard this answer (tiny.en's
+    exact words on espeak speech differ between CPUs, "cache" comes back as "cash", so no exact words)."""
+    said, heard = set(words_of(script)), words_of(text)
+    return sum(w in said for w in heard) / max(len(heard), 1)
+
+
 def assert_dashboard_scored(page) -> str:
     values = scores(page)
     for name in ("Overall", "Content", "Confidence", "Clarity"):
         assert re.fullmatch(r"\d{1,3}", values.get(name, "")), values
-    text = " ".join(re.sub(r"[^a-z]+", " ", transcript_text(page).lower()).split())
-    # tiny.en hears espeak's "cache" as "cash" and "database" as "NATO base" (from the file as well), and
-    # the first second of a live answer goes by before the connection is up: check words it always gets.
-    assert "hot" in text and "time to live" in text, text
+    text = " ".join(words_of(transcript_text(page)))
+    # The live answer's first seconds may go by before the connection is up (more on a busy machine), so
+    # the transcript is some stretch of the script: at least a sentence's worth, mostly the script's words.
+    assert len(text.split()) >= 10 and heard_share(text, CACHE_FULL) >= 0.7, text
     assert_no_error_shown(page)
     return text
 
@@ -280,12 +308,11 @@ def test_live_recording_to_dashboard_pdf_and_history(page, server: str) -> None:
 def test_upload_a_wav_to_dashboard(page, media: dict[str, Path]) -> None:
     open_arena(page)
     pick_question(page)
-    page.get_by_role("tab", name=re.compile("Upload a file")).click()
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(media["answer"]))
-    page.get_by_role("button", name="Analyse this file").click()
+    upload_and_analyse(page, media["answer"])
     wait_for_analysis_and_open_dashboard(page, "06-arena-upload-analysed")
     text = assert_dashboard_scored(page)
-    assert "slowest queries" in text and "latency" in text, text  # the whole answer, to its last sentences
+    last = " ".join(CACHE_FULL.split(". ")[-3:-1])  # the whole file is heard, to its last sentences
+    assert heard_share(last, text) >= 0.6, text
     shot(page, "07-dashboard-upload")
 
 
@@ -309,9 +336,7 @@ def test_microphone_only_answer_to_dashboard(page) -> None:
 def test_broken_upload_gives_a_clear_message(page, media: dict[str, Path]) -> None:
     open_arena(page)
     pick_question(page)
-    page.get_by_role("tab", name=re.compile("Upload a file")).click()
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(media["broken"]))
-    page.get_by_role("button", name="Analyse this file").click()
+    upload_and_analyse(page, media["broken"])
     message = page.get_by_test_id("stAlert").filter(has_text="can't be analysed")
     expect(message).to_be_visible()
     assert len(message.inner_text().strip().splitlines()) == 1, message.inner_text()

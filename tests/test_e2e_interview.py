@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -102,9 +102,11 @@ def record_answer(page) -> None:
     recorder.get_by_role("button", name="Stop").click()
 
 
-def current_question(page) -> str:
-    heading = page.get_by_role("heading", name=re.compile("|".join(re.escape(q[0]) for q in (CACHING, OVERFITTING,
-                                                                                            FAILURE))))  # fmt: skip
+def current_question(page, asked: Collection[str] = ()) -> str:
+    """The question on screen, once it is one not asked yet: Streamlit redraws the page element by element,
+    so the previous question's heading can still be there after "Question n of 3" has changed."""
+    waiting = [q[0] for q in (CACHING, OVERFITTING, FAILURE) if q[0] not in asked]
+    heading = page.get_by_role("heading", name=re.compile("|".join(re.escape(q) for q in waiting)))
     expect(heading).to_be_visible()
     return heading.inner_text().strip()
 
@@ -125,7 +127,7 @@ def test_a_three_question_interview_with_follow_ups_report_and_pdf(page) -> None
     asked: dict[str, str | None] = {}
     for number in (1, 2, 3):
         expect(page.get_by_text(re.compile(rf"Question {number} of 3"))).to_be_visible()  # the page moved on
-        question = current_question(page)
+        question = current_question(page, set(asked))
         record_answer(page)
         expect(page.get_by_text(re.compile(r"No follow-up needed|Follow-up:"))).to_be_visible(
             timeout=ANALYSIS_TIMEOUT_MS
@@ -186,8 +188,9 @@ def test_quitting_halfway_keeps_the_answered_questions(page) -> None:
     expect(page.get_by_text(re.compile(r"No follow-up needed|Follow-up:"))).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
     page.goto("/")  # the person leaves
     page.goto("/history")
-    expect(page.get_by_text(re.compile(r"in progress"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"1 of 3 answered"))).to_be_visible()
+    # .first: newest first, and an interview left unfinished by a failed test before this one may be listed too.
+    expect(page.get_by_text(re.compile(r"in progress")).first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"1 of 3 answered")).first).to_be_visible()
     page.goto("/interview")
     expect(page.get_by_text(re.compile(r"unfinished interview .*\(1 of 3 questions answered\)"))).to_be_visible()
     page.get_by_role("button", name="Finish it with what was answered").click()

@@ -11,7 +11,7 @@ import pytest
 from media_factory import run, speak
 
 from coach_core.analysis.pipeline import analyse
-from coach_core.analysis.stress import analyse_stress
+from coach_core.analysis.stress import SUSTAINED_VOICED_S, analyse_stress
 from coach_core.analysis.voice import acoustic_features, fix_octave_jumps, voice_metrics
 from coach_core.config import Settings
 from coach_core.media.decode import decode_audio
@@ -191,7 +191,11 @@ def test_a_stressed_stretch_of_the_same_voice_is_found(piper_calm: Path, tmp_pat
     inside = [s for s in report.stress.spikes if start - 1.5 <= s.peak_t <= hot_end + 1.5]
     assert inside, (start, hot_end, report.stress.spikes)
     assert "pitch rise" in {d for s in inside for d in s.drivers}
-    assert len(inside[0].drivers) >= 2  # converging evidence, not pitch alone
+    # Converging evidence, never one blip (issue 13): two cues together, or one sustained over voiced speech
+    # (stress.SUSTAINED_*). With piper's noise on, this voice's stretch also raised loudness past CUE_Z on
+    # most runs; with it off (deterministic test media) the +8 dB sits within the voice's own loudness swings
+    # and the spike is a pitch rise held for 3 s.
+    assert len(inside[0].drivers) >= 2 or inside[0].end - inside[0].start >= SUSTAINED_VOICED_S, inside[0]
 
 
 # Quiet and noisy recordings ---------------------------------------------------------------------
