@@ -45,7 +45,13 @@ def content_metrics(
 ) -> tuple[Coverage | None, Star | None]:
     """Key-point coverage (None without key points) and, for a behavioural question, STAR."""
     sentences = split_sentences(words) if sentences is None else sentences
-    found = coverage(question.key_points, sentences, evidence=evidence_for(question), kind=question.kind)
+    found = coverage(
+        question.key_points,
+        sentences,
+        evidence=evidence_for(question),
+        kind=question.kind,
+        question_text=question.text,
+    )
     return found, analyse_star(sentences) if question.is_behavioural else None
 
 
