@@ -96,8 +96,8 @@ CUES: dict[str, list[str]] = {
         r"\bsuccess (meant|would mean|would have meant|would look like|looked like)\b",
         r"\b(my manager|my boss|the director|my lead|the cto|the ceo|they) (asked|wanted|needed) me\b",
         r"\bi (wanted|was trying|tried) to (make|get|find|keep|fix|ship|deliver|reduce|improve)\b",
-        r"\bi was (the |an? )?([\w-]+ ){0,2}(one|person|engineer|lead|manager|owner|pm|analyst|commander|contact|"
-        r"point person|responsible|in charge)\b",
+        r"\bi was (the |an? )?([\w-]+ ){0,2}(one(?! of)|person|engineer|lead|manager|owner|pm|analyst|commander|"
+        r"contact|point person|responsible|in charge)\b",  # "one of the engineers on the call" is not a role
         r"\b(was|got) (handed|given|assigned|put in charge of|made responsible)\b",
         r"\btook (the lead|charge|ownership|responsibility)\b", r"\b(someone|somebody) (had|needed) to\b",
         r"\bwho (owned|ran|led|was responsible for)\b",
@@ -126,7 +126,7 @@ CUES: dict[str, list[str]] = {
         r"\b(dropped|fell|rose|improved|increased|reduced|decreased|grew|shrank|went (up|down)) (by|to|from)\b",
         r"\b(halved|doubled|tripled)\b",
         r"\b(was|were|came|got|is|are) (all |fully |finally )?(back|fixed|resolved|solved|restored|stable|normal)\b",
-        r"\bcame (around|round|back)\b", r"\b(went|got \w+( \w+){0,2}) out\b",
+        r"\bcame (around|round|back)\b", r"\b(went|got [\w-]+( [\w-]+){0,2}) out\b",
         r"\bwithin (a|an|one|two|three|four|six|\w+) (days?|weeks?|months?|"
         r"quarters?|years?|sprints?)\b", r"\b(on|ahead of) (time|schedule)\b",
         r"\bit (worked|paid off|helped)\b", r"\b(we|they|it) (never|no longer)\b",
