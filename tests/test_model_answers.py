@@ -20,7 +20,11 @@ from coach_core.schema import Coverage, Star, Word
 DATA = Path(__file__).resolve().parents[1] / "coach_core" / "data"
 # (question id, key point index) pairs a model answer may leave unmet by the coverage matcher after honest
 # rewording, each with the reason. Kept exact: a pair listed here must really be unmet.
-UNMET_ALLOWED: dict[tuple[str, int], str] = {}
+UNMET_ALLOWED: dict[tuple[str, int], str] = {
+    ("beh-pm-saying-no", 2): "said ('Digging in, the real need behind the request was that invoices over a certain "
+    "amount needed a second sign-off'), but the key-point model gives it 0.24: four rewordings moved it between 0.24 "
+    "and 0.41 and pushed other points under 0.5 (a known miss of the model, docs/scoring.md)",
+}
 FOLLOW_UP_KINDS = (
     "missed_key_point",
     "star_situation",

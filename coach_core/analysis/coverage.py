@@ -178,8 +178,10 @@ def point_features(
     - centroid_specific: the same plus SPECIFIC_WEIGHT x its lead over the question's other points;
     - top2_specific: as above with the mean of a unit's two best phrasings;
     - best_specific: as above with the best of the point's own text and any one phrasing;
-    - answer_topic: how close the answer's closest unit is to the question itself (an answer that only
-      restates the topic is close to every point; the model learns to discount that);
+    - answer_topic: how close the answer's units are to the question itself, on average (an answer
+      that only talks around the topic is close to every point; the model learns to discount that). The
+      mean, not the closest unit: a good answer that opens by restating the question ("The project I'm
+      most proud of ...") must not lose every point for it;
     - behavioural: 1 for a behavioural question (its rubric points sit further from any answer).
     """
     direct = points @ units.T
@@ -192,7 +194,7 @@ def point_features(
             top2[k] = np.sort(sims, axis=0)[-2:].mean(axis=0)
             best[k] = np.maximum(direct[k], sims.max(axis=0))
     centroid_specific = _specific(centroid)
-    answer_topic = float((topic @ units.T).max()) if topic is not None else 0.0
+    answer_topic = float((topic @ units.T).mean()) if topic is not None else 0.0
     values = np.stack(
         [
             centroid.max(axis=1),

@@ -70,6 +70,14 @@ _I_PAST = (
     r"re-?ran|re-?wrote|re-?planned|re-?scoped|scoped|estimated|timeboxed|tracked|monitored|automated"
 )
 
+# Regular past tenses after "I" that tell a state of mind or a role rather than a step taken.
+_NOT_ACTIONS = (
+    r"needed|wanted|liked|loved|hated|seemed|appeared|happened|wished|hoped|preferred|realised|realized|assumed|"
+    r"believed|learned|worried|panicked|owned|used|supposed|expected|noticed|wondered|struggled|failed|missed|"
+    r"agreed|disliked|enjoyed|stayed|remained|tended|pretended|considered|imagined|guessed|feared|doubted|"
+    r"intended|planned|managed|started|ended|joined|stepped|clashed|disagreed|argued|bickered"
+)
+
 # Phrases that open or mark each part (case-insensitive). Fillers are stripped before matching.
 CUES: dict[str, list[str]] = {
     "situation": [
@@ -109,7 +117,8 @@ CUES: dict[str, list[str]] = {
         r"\bi was (building|leading|running|owning|managing|driving|designing|migrating|shipping|launching)\b",
     ],
     "action": [
-        r"\bi (" + _I_PAST + r")\b", r"\bi (then|first|also|immediately|quickly|personally) (" + _I_PAST + r")\b",
+        r"\bi (" + _I_PAST + r")\b", r"\bi (?!(" + _NOT_ACTIONS + r")\b)[a-z]{3,}ed\b",
+        r"\bi (then|first|also|immediately|quickly|personally) (" + _I_PAST + r")\b",
         r"\b(first|then|next|after that|so) i\b", r"\bwhat i did (was|first)\b", r"\bi went (to|and|back|through)\b",
         r"\bi('d| had) (to )?(call|talk|sit|set)\b",
     ],

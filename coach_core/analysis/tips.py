@@ -46,6 +46,11 @@ def _content_tips(m: SpeechMetrics, tips: list[Tip], good: list[Tip]) -> None:
         if not m.star.result.present:
             tips.append(Tip(5, "I could not hear a clear result: end with what changed because of you, "
                                "ideally with a number (\"as a result, ...\")."))  # fmt: skip
+        elif m.star.missing == ["task"]:
+            # A story's task is often implied by what the person did (feedback on their own work, a
+            # problem they were handed): the matcher cannot tell implied from absent, so no claim, advice.
+            tips.append(Tip(3, "Make your own part explicit: one sentence on what you were responsible for "
+                               "or aiming at (\"my job was to ...\") shows why your actions mattered."))  # fmt: skip
         elif m.star.missing:
             tips.append(Tip(3.5, f"I could not clearly hear the {' and '.join(m.star.missing)} part of STAR; "
                                  "a short sentence for each makes the story easy to follow."))  # fmt: skip
