@@ -303,7 +303,23 @@ def markdown(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
             lv = s["content"].get(q, {})
             cells.append(" / ".join(f"{lv[k]:.0f}" if k in lv else "–" for k in ("strong", "partial", "weak")))
         lines.append(f"| {q} | " + " | ".join(cells) + " |")
+    lines += ["", REAL_SPEECH]
     return "\n".join(lines) + "\n"
+
+
+# The rest of the targets are measured on real recordings by their own commands (each writes its file).
+REAL_SPEECH_ROWS = (
+    ("fillers on real speech: recall ≥ 85%, precision ≥ 90%", "-m bench.fillers_real", "FILLERS.md"),
+    ("calm real speech gives no stress spikes; pitch SD in semitones", "bench/voice_real.py", "VOICE.md"),
+    ("clear English gets no language notice; de/es/fr/ru/ja get one naming it", "-m bench.language", "LANGUAGE.md"),
+    ("domain terms heard with the question's vocabulary; opt-in base model", "-m bench.vocabulary", "VOCABULARY.md"),
+)
+REAL_SPEECH = "\n".join(
+    ["## Real speech: fillers, voice, language, vocabulary", ""]
+    + ["| target | command | results |", "| --- | --- | --- |"]
+    + [f"| {target} | `.venv/bin/python {command}` | [{file}]({file}) |" for target, command, file in REAL_SPEECH_ROWS]
+    + ["", "The key-point model on questions it was not fitted on: `.venv/bin/python -m bench.fit_coverage --check`."]
+)
 
 
 def git_commit() -> str:
