@@ -4,6 +4,9 @@ and tips that never say a part the story has is missing. The stories are the one
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 from coach_core.analysis.coverage import coverage, evidence_for
 from coach_core.analysis.pipeline import content_metrics
 from coach_core.analysis.scoring import content_score
@@ -45,6 +48,8 @@ def test_a_complete_failure_story_meets_rubric_key_points_and_beats_a_disguised_
     strong, weak = analysed(question, FAILURE_STORY), analysed(question, DISGUISED_STRENGTH)
     assert strong.coverage is not None and weak.coverage is not None
     assert len(strong.coverage.matched) >= 4, [m.key_point for m in strong.coverage.missed]
+    # The report is JSON: plain bools and floats, never numpy scalars (a numpy bool broke saving once).
+    json.dumps(dataclasses.asdict(strong.coverage))
     for m in strong.coverage.matched:  # every match shows the words that matched
         assert m.sentence and m.sentence.split()[0].lower() in FAILURE_STORY.lower()
     # At most 2 of 5 for the non-answer: MiniLM still finds "steps" and "lessons" in "I just work very hard"

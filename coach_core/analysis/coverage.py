@@ -255,7 +255,7 @@ def coverage(
             best = int(features.best_unit[k])
             strength = float(probability[k])
             floor = SPECIFIC_FLOOR["behavioural" if kind == "behavioural" else "technical"]
-            met = strength >= MODEL_THRESHOLD and features.values[k, FEATURES.index("best_specific")] >= floor
+            met = bool(strength >= MODEL_THRESHOLD and features.values[k, FEATURES.index("best_specific")] >= floor)
             if met and evidence[k].breaks:
                 breaks = float((embed(list(evidence[k].breaks)) @ vectors.T).max())
                 if breaks > float((says[k] @ vectors.T).max()) + BREAKS_MARGIN:
