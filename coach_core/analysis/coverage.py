@@ -22,16 +22,16 @@ from coach_core.schema import Coverage, KeyPointMatch, Question, Word
 # the same topic 0.25-0.30, unrelated talk under 0.12.
 MATCH_THRESHOLD = 0.4
 UNRELATED_BELOW = 0.15
-# Bank key points with evidence phrasings are judged by a small logistic model over four closeness
-# measures (FEATURES; weights in data/coverage_model.json, fitted by bench/fit_coverage.py on the
-# labelled validity set and checked by leaving each question out in turn; docs/scoring.md).
+# Bank key points with evidence phrasings are judged by a small logistic model over six measures
+# (FEATURES; weights in data/coverage_model.json, fitted by bench/fit_coverage.py on the labelled
+# validity answers and the model answers, checked by leaving each question out in turn; docs/scoring.md).
 FEATURES = ("centroid", "centroid_specific", "top2_specific", "best_specific", "answer_topic", "behavioural")
 SPECIFIC_WEIGHT = 2.0  # a unit counts for a point it fits clearly better than the question's others
 MODEL_THRESHOLD = 0.5  # probability that the point is met
 # ... and a floor on best_specific (the previous rule's strength, whose thresholds were 0.66 / 0.45): the
 # model learned from answers of 40-200 words and credited points to a two-sentence headline ("An index
 # is like the index of a book. It makes things faster."); the floor keeps a point from being met by
-# closeness to the topic alone. Measured: leave-one-question-out F1 unchanged (bench/fit_coverage.py).
+# closeness to the topic alone. bench/fit_coverage.py applies it when it scores left-out questions.
 SPECIFIC_FLOOR = {"technical": 0.56, "behavioural": 0.35}
 BREAKS_MARGIN = 0.1  # closer by this much to what breaks a point than to what meets it: not met
 
