@@ -24,6 +24,8 @@ if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
 from media_factory import piper_speak, speak  # noqa: E402  (the tests' media factory: same voices)
+from test_language import GUINNESS  # noqa: E402
+from test_language import SAID as LANGUAGE_SAID  # noqa: E402
 
 ENGLISH_REAL = (
     "mfa_acoustic_corpus.wav",
@@ -38,16 +40,8 @@ ANSWER = (
     "To make the service faster I would put an in-memory cache in front of the database, give every entry a time "
     "to live, and measure the latency before and after each change."
 )
-GUINNESS = "Yeah, so, uh, tonight the Guinness will taste delicious, um, or not at all."
-SAID = {
-    "de": ("German", "Ich habe in meinem letzten Projekt die Datenbank schneller gemacht, indem ich einen "
-           "Zwischenspeicher eingebaut und die langsamsten Abfragen mit Indizes versehen habe."),
-    "fr": ("French", "Dans mon dernier projet, j'ai rendu la base de données plus rapide en ajoutant un cache "
-           "et en créant des index pour les requêtes les plus lentes."),
-    "es": ("Spanish", "En mi último proyecto hice la base de datos más rápida, añadiendo una caché y creando "
-           "índices para las consultas más lentas."),
-    "ru": ("", "В моём последнем проекте я ускорил базу данных, добавив кэш и создав индексы."),
-}  # fmt: skip
+# The test's sentences (tests/test_language.py), and Russian, which the test checks only as "not English".
+SAID = {**LANGUAGE_SAID, "ru": ("", "В моём последнем проекте я ускорил базу данных, добавив кэш и создав индексы.")}
 
 
 @dataclass
