@@ -54,15 +54,14 @@ def features(answers: list[Labelled]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """(features, labels, question ids, behavioural?) with one row per labelled (answer, key point);
     a model answer gives rows only for the points it covers."""
     from coach_core.analysis import coverage as cov
-    from coach_core.analysis.text_metrics import split_sentences, strip_fillers
+    from coach_core.analysis.text_metrics import split_sentences
     from coach_core.questions import get
 
     rows, labels, groups, behavioural = [], [], [], []
     for answer in answers:
         question = get(answer.question_id)
         assert question is not None
-        units = cov.units_of(split_sentences(timed_words(answer.text)))
-        clean = [c for c in (strip_fillers(u.text) for u in units) if c]
+        _, clean = cov.matchable(split_sentences(timed_words(answer.text)))
         found = cov.point_features(
             cov.embed([k.strip() for k in question.key_points]),
             cov.embed(clean),

@@ -64,8 +64,7 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 def embed_ahead(words: Sequence[Word]) -> None:
     """Embed the sentences of a transcript so far (a live answer while it is spoken), so the
     content steps after Stop find most of them already done."""
-    clean = [strip_fillers(u.text) for u in units_of(split_sentences(words))]
-    embed([c for c in clean if c])
+    embed(matchable(split_sentences(words))[1])
 
 
 def matching_units(sentences: Sequence[Sentence]) -> list[Sentence]:
@@ -129,6 +128,14 @@ def units_of(sentences: Sequence[Sentence]) -> list[Sentence]:
     for a, b, c in zip(sentences, sentences[1:], sentences[2:], strict=False):
         units.append(Sentence(text=f"{a.text} {b.text} {c.text}", start=a.start, end=c.end))
     return units
+
+
+def matchable(sentences: Sequence[Sentence]) -> tuple[list[Sentence], list[str]]:
+    """The units of ``units_of`` that say something once fillers are removed, and that text (what is
+    embedded and compared)."""
+    pairs = [(u, strip_fillers(u.text)) for u in units_of(sentences)]
+    kept = [(u, c) for u, c in pairs if c]
+    return [u for u, _ in kept], [c for _, c in kept]
 
 
 @dataclass(frozen=True)
@@ -230,15 +237,13 @@ def coverage(
         return None
     evidence = list(evidence or [])
     evidence += [Evidence()] * (len(points) - len(evidence))
-    units = units_of(sentences)
-    clean = [strip_fillers(u.text) for u in units]
-    keep = [i for i, c in enumerate(clean) if c]
+    units, clean = matchable(sentences)
     with_evidence = any(e.says for e in evidence)
     threshold = MODEL_THRESHOLD if with_evidence else MATCH_THRESHOLD
-    if not keep:
+    if not units:
         nothing = [KeyPointMatch(key_point=k, similarity=0.0, sentence="", matched=False) for k in points]
         return Coverage(score=0.0, matched=[], missed=nothing, threshold=threshold)
-    vectors = embed([clean[i] for i in keep])
+    vectors = embed(clean)
     point_vectors = embed(points)
     direct = point_vectors @ vectors.T  # points x units
     says = [embed(list(ev.says)) if ev.says else np.zeros((0, vectors.shape[1])) for ev in evidence]
@@ -266,7 +271,7 @@ def coverage(
             strength = float(direct[k, best])
             met = strength >= MATCH_THRESHOLD
             credit = key_point_credit(strength)
-        unit = units[keep[best]]
+        unit = units[best]
         match = KeyPointMatch(
             key_point=point,
             similarity=round(strength, 4),
