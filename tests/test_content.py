@@ -124,3 +124,25 @@ def test_steps_in_any_regular_past_tense_are_actions_and_an_implied_task_gets_ad
         question, "There was a teammate I clashed with, and I wanted another tool. I hoped it would pass."
     )
     assert wishes.star is not None and not wishes.star.action.present, wishes.star.action
+
+
+def test_a_transcript_run_on_keeps_an_outcome_said_before_the_next_step_and_an_unknown_outcome_is_none() -> None:
+    question = get("beh-mistake-01")
+    assert question is not None
+    # As tiny.en gives it: no full stops, the outcome and the next step in one clause, "percent" not heard.
+    run_on = (
+        "last month I was the engineer on call for our search service and I pushed a config change that broke "
+        "the ranking I reverted it myself and checked the dashboards and search was back to normal within "
+        "fifteen minutes after which I added a review step to the config repo and latency down 30 since"
+    )
+    star = analysed(question, run_on).star
+    assert star is not None and star.result.present, star.result
+    assert "back to normal" in star.result.sentence or "down 30" in star.result.sentence, star.result
+    # A story that says it does not know how things ended has no result, and "so I didn't" is no step.
+    unknown = (
+        "two years ago our team was redesigning a pricing page that confused customers. I wasn't on the pricing team so "
+        "I didn't really get involved. I'm honestly not sure what they decided in the end because I left soon after."
+    )
+    star = analysed(question, unknown).star
+    assert star is not None and not star.result.present, star.result
+    assert not star.action.present, star.action

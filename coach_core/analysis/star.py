@@ -9,7 +9,11 @@ ways: the phrases people use for a part (explicit cues: "my job was to", "that w
 best fit and clearly so. Two rules keep the parts apart:
 
 - a Result needs an outcome: an action clause ("I rolled back the release") is never taken as the
-  result, and a lesson alone ("I learned to ask earlier") is reflection, not an outcome;
+  result, and a lesson alone ("I learned to ask earlier") is reflection, not an outcome. When a
+  transcript runs an action and its outcome into one clause with no break ("I reverted it and search
+  was back to normal"), the outcome counts only if its words stand apart from the action's ("I shipped
+  a fix" is an action however it is read); a story that says it does not know how things ended ("not
+  sure what they decided in the end") has no result;
 - responsibility said in any words ("I was leading the migration", "that was my call") is a Task.
 
 Every part found carries the clause that showed it and why.
@@ -67,7 +71,8 @@ _I_PAST = (
     r"prioriti[sz]ed|focused|volunteered|apologi[sz]ed|flagged|raised|shared|invited|hosted|facilitated|"
     r"opened|closed|merged|reverted|restored|patched|wrote|read|looked|dug|spent|got|gave|showed|"
     r"proposed|chose|picked|broke|asked|pitched|convinced|persuaded|framed|summari[sz]ed|followed up|"
-    r"re-?ran|re-?wrote|re-?planned|re-?scoped|scoped|estimated|timeboxed|tracked|monitored|automated"
+    r"re-?ran|re-?wrote|re-?planned|re-?scoped|scoped|estimated|timeboxed|tracked|monitored|automated|rebuilt|"
+    r"caught|drove|hired|found (it|the|a|an|that|out|where|why|what)"
 )
 
 # Regular past tenses after "I" that tell a state of mind or a role rather than a step taken.
@@ -119,7 +124,8 @@ CUES: dict[str, list[str]] = {
     "action": [
         r"\bi (" + _I_PAST + r")\b", r"\bi (?!(" + _NOT_ACTIONS + r")\b)[a-z]{3,}ed\b",
         r"\bi (then|first|also|immediately|quickly|personally) (" + _I_PAST + r")\b",
-        r"\b(first|then|next|after that|so) i\b", r"\bwhat i did (was|first)\b", r"\bi went (to|and|back|through)\b",
+        r"\b(first|then|next|after that|so) i\b(?! (didn't|did not|wasn't|was not|never|couldn't|could not|don't))",
+        r"\bwhat i did (was|first)\b", r"\bi went (to|and|back|through)\b",
         r"\bi('d| had) (to )?(call|talk|sit|set)\b",
     ],
     "result": [
@@ -127,20 +133,23 @@ CUES: dict[str, list[str]] = {
         r"\bended up (?!having|needing|having to|being asked)", r"\bby the end\b(?! of (the|this|next) "
         r"(week|month|quarter|sprint|year|day))", r"\bby (then|launch|peak|the time)\b",
         r"\bthe (result|outcome|upshot|impact|effect|end result) (was|is)\b", r"^(result|outcome|end result|upshot)\b",
-        r"\b(which|that|this) (meant|led to|resulted in|cut|saved|reduced|brought|got)\b",
+        r"\b(which|that|this) (meant|led to|resulted in|cut|saved|saves|reduced|brought|got)\b",
         r"\b\w+ (went live|shipped|launched|delivered|released|landed|finished|completed|closed|hit|met|made it|"
         r"passed|recovered|stabili[sz]ed|was released|got released|was delivered)\b",
         r"\b\d+(\.\d+)?\s*(%|percent|per cent)", r"\b(percent|per cent)\b", r"\bfrom \S+ to \S+",
-        r"\b(went|dropped|fell|rose|grew|came) (down |up )?from\b",
+        r"\b(went|dropped|fell|rose|grew|came) (down |up )?from\b(?! (there|here|that|then|scratch)\b)",
         r"\b(dropped|fell|rose|improved|increased|reduced|decreased|grew|shrank|went (up|down)) (by|to|from)\b",
-        r"\b(halved|doubled|tripled)\b",
+        r"\b(halved|doubled|tripled)\b", r"\b(down|up) (by |to )?(about |around |roughly |over |nearly |almost )?\d",
         r"\b(was|were|came|got|is|are) (all |fully |finally )?(back|fixed|resolved|solved|restored|stable|normal)\b",
-        r"\bcame (around|round|back)\b", r"\b(went|got [\w-]+( [\w-]+){0,2}) out\b",
+        r"\bcame (around|round|back)\b", r"\b(went|got [\w-]+( [\w-]+){0,3}) out\b",
         r"\bwithin (a|an|one|two|three|four|six|\w+) (days?|weeks?|months?|"
         r"quarters?|years?|sprints?)\b", r"\b(on|ahead of) (time|schedule)\b",
-        r"\bit (worked|paid off|helped)\b", r"\b(we|they|it) (never|no longer)\b",
+        r"\bit (all )?(worked|paid off|helped)\b", r"\bwent (fine|well|smoothly)\b",
+        r"\b(we|they|it) (never|no longer)\b",
         r"\b(a|one|two|three|four) (days?|weeks?|months?) (late|early|later)\b",
         r"\b(lost|saved|won|renewed|signed|churned) (no|the|a|an|\d|one|two|three|four|five|ten|about|over|around)\b",
+        r"\b(she|he|they|the (\w+ )?(team|client|customer|board|ceo|cfo|cto|director|manager|lead|stakeholders?)) "
+        r"(accepted|approved|signed off|bought in)\b",
         r"\b(got|was) promoted\b", r"\b(is|are) still (running|in use|used)\b",
         r"\bthe (team|client|customer|manager|stakeholders?|users?) (said|thanked|agreed|adopted|loved|liked|"
         r"(was|were) (happy|pleased|thrilled|grateful|impressed|satisfied|able))\b",
@@ -159,6 +168,29 @@ def _cue_hits(part: str, text: str) -> list[str]:
         if m:
             hits.append(m.group(0))
     return hits
+
+
+# "Eventually", "in the end", ... say when, not what: they count as an outcome only opening a clause.
+_WHEN_CUES = re.compile(r"^(eventually|finally|in the end|by (then|launch|peak|the time|the end))$", re.IGNORECASE)
+# "I'm not sure what they decided in the end": the story says it does not know the outcome.
+_UNKNOWN_OUTCOME = re.compile(
+    r"\b(not sure|don't know|do not know|didn't find out|never found out|never heard|no idea|can't say) (\w+ )?"
+    r"(what|how|if|whether)\b",
+    re.IGNORECASE,
+)
+
+
+def _cue_spans(part: str, text: str) -> list[tuple[int, int]]:
+    """Where the cues for ``part`` are in ``text`` (the first match of each)."""
+    found = (re.search(pattern, text, flags=re.IGNORECASE) for pattern in CUES[part])
+    return [(m.start(), m.end()) for m in found if m and not (part == "result" and _WHEN_CUES.match(m.group(0)))]
+
+
+def _outcome_beside_action(text: str) -> bool:
+    """Whether an outcome cue stands apart from the clause's action cues ("I reverted it and search was back
+    to normal": yes; "I shipped a fix": the only outcome word is the action itself)."""
+    actions = _cue_spans("action", text)
+    return any(all(end <= a or start >= b for a, b in actions) for start, end in _cue_spans("result", text))
 
 
 def prototype_vectors() -> dict[str, np.ndarray]:
@@ -202,17 +234,25 @@ _NARRATION = re.compile(
 OPENING_CLAUSES = 2  # a story's first clauses, told in the past and not yet acting, set the scene
 
 
-def _supports(clause: Clause, r: int, p: int, hits: dict[tuple[int, int], list[str]], sims: np.ndarray) -> bool:
+def _supports(
+    clauses: Sequence[Clause], r: int, p: int, hits: dict[tuple[int, int], list[str]], sims: np.ndarray
+) -> bool:
     """Whether clause ``r`` shows part ``p``."""
-    part = PARTS[p]
+    part, clause = PARTS[p], clauses[r]
     if part == "result" and not hits[(r, p)]:
         return False  # an outcome is said in outcome words; closeness alone reads actions as results
+    if part == "result":
+        before = clauses[r - 1] if r and clauses[r - 1].sentence == clause.sentence else None
+        if any(_UNKNOWN_OUTCOME.search(c.text) for c in (clause, before) if c is not None):
+            return False
     if part == "situation" and r < OPENING_CLAUSES and _NARRATION.search(clause.text):
         if not _OUTCOME_OPENERS.match(clause.text):
             return True  # the story opens by telling what was going on
     if hits[(r, p)]:
         if part == "result" and hits[(r, PARTS.index("action"))] and not _OUTCOME_OPENERS.match(clause.text):
-            return False  # "I cut the scope" is an action, not a result, unless the clause opens with an outcome
+            # "I cut the scope" is an action, not a result, unless the outcome comes first ("it was all back
+            # after twelve minutes, after which I added a check": a transcript runs the two together)
+            return _outcome_beside_action(clause.text)
         return True
     others = [sims[r, q] for q in range(len(PARTS)) if q != p]
     return bool(sims[r, p] >= PRESENT_AT and sims[r, p] >= max(others) + CLEAR_BY)
@@ -224,7 +264,7 @@ def analyse_star(sentences: Sequence[Sentence]) -> Star:
     strength, hits, sims = _evidence(clauses)
     parts: dict[str, StarPart] = {}
     for p, part in enumerate(PARTS):
-        rows = [r for r, c in enumerate(clauses) if _supports(c, r, p, hits, sims)]
+        rows = [r for r, c in enumerate(clauses) if _supports(clauses, r, p, hits, sims)]
         if not rows:
             best = float(sims[:, p].max()) if clauses else 0.0
             parts[part] = StarPart(present=False, strength=best, reason=f"no clause reads as the {part}")
