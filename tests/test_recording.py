@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from coach_core.media.decode import probe
+from coach_core.media.decode import SAMPLE_RATE, decode_audio, probe
 from coach_core.media.recording import FileRecorder
 
 SAMPLES = 960  # 20 ms of 48 kHz audio, what aiortc's Opus decoder gives
@@ -84,6 +84,20 @@ def test_audio_only_recording(tmp_path: Path) -> None:
     info = probe(out, max_duration_s=60)
     assert not info.has_video and packets(out)["audio"] >= 90
     assert 1.8 <= info.duration_s <= 2.2
+
+
+def test_audio_lost_while_recording_is_silence_on_the_timeline_not_a_damaged_file(tmp_path: Path) -> None:
+    # Seen live on a loaded machine: WebRTC lost 9 s of audio packets in a 34 s answer; the frames around
+    # each hole keep their timestamps, and the file was refused as "damaged or truncated".
+    out = tmp_path / "gaps.mkv"
+    kept = [i for i in range(250) if not (50 <= i < 100 or 150 <= i < 200)]  # 5 s, two 1-s holes
+    FileRecorder(out).write_frames(("audio",), [("audio", f, float(f.time)) for f in map(audio_frame, kept)])
+    audio = decode_audio(out, max_duration_s=60)
+    assert 4.8 <= audio.samples.size / SAMPLE_RATE <= 5.2  # the recording's own length, holes included
+    assert any("2.0 s of sound were missing" in n for n in audio.notices), audio.notices
+    rms = [float(np.sqrt(np.mean(audio.samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] ** 2)))
+           for a, b in ((0.2, 0.9), (1.2, 1.8), (2.2, 2.9), (3.2, 3.8), (4.1, 4.8))]  # fmt: skip
+    assert min(rms[0], rms[2], rms[4]) > 0.05 and max(rms[1], rms[3]) < 0.01, rms  # tone, hole, tone, hole, tone
 
 
 def test_nothing_received_leaves_no_file(tmp_path: Path) -> None:

@@ -44,6 +44,11 @@ UPLOAD_EXTENSIONS = [
 NOT_RECORDINGS = {"tty", "image2", "gif", "apng", "jpeg_pipe", "png_pipe", "webp_pipe", "bmp_pipe", "svg_pipe"}
 SILENCE_DBFS = -60.0  # quieter than this over the whole file is treated as silence
 TRUNCATION_TOLERANCE = 0.9  # decoded / declared duration below this means the file is cut short
+# Audio frames missing inside a stream (a live recording on a busy computer loses packets; the frames
+# around them keep their timestamps) are put back as silence so the audio keeps its timeline: gaps
+# from GAP_MIN_S, each at most GAP_MAX_S (a larger jump is a broken timestamp, not lost audio).
+GAP_MIN_S = 0.05
+GAP_MAX_S = 30.0
 
 
 class MediaError(ValueError):
@@ -191,11 +196,20 @@ def decode_audio(
     decoded = 0
     limit = None if max_duration_s is None else int((max_duration_s + 1) * SAMPLE_RATE)
     error: str | None = None
+    first: float | None = None  # the first frame's time: gaps are measured from it
+    filled = 0
     try:
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
         try:
             for frame in container.decode(stream):
+                if frame.time is not None:
+                    first = frame.time if first is None else first
+                    gap = round((frame.time - first) * SAMPLE_RATE) - decoded
+                    if GAP_MIN_S * SAMPLE_RATE <= gap <= GAP_MAX_S * SAMPLE_RATE:
+                        chunks.append(np.zeros(gap, np.float32))
+                        decoded += gap
+                        filled += gap
                 for out in resampler.resample(frame):
                     chunk = out.to_ndarray().reshape(-1)
                     chunks.append(chunk)
@@ -224,6 +238,11 @@ def decode_audio(
         )
     if error is not None:
         notices.append(f"The end of the file could not be decoded ({error}); {got:.1f} s analysed.")
+    if filled >= SAMPLE_RATE // 2:
+        notices.append(
+            f"{filled / SAMPLE_RATE:.1f} s of sound were missing from the recording (often a busy computer while "
+            "recording); they count as silence."
+        )
     if got < min_duration_s:
         raise MediaError(f"The recording is only {got:.1f} s long; answer for at least {min_duration_s:.0f} s.")
     info.duration_s = got
