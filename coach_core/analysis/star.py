@@ -250,8 +250,9 @@ def _supports(
             return True  # the story opens by telling what was going on
     if hits[(r, p)]:
         if part == "result" and hits[(r, PARTS.index("action"))] and not _OUTCOME_OPENERS.match(clause.text):
-            # "I cut the scope" is an action, not a result, unless the outcome comes first ("it was all back
-            # after twelve minutes, after which I added a check": a transcript runs the two together)
+            # "I cut the scope" is an action, not a result, unless an outcome stands apart from the action's
+            # words ("it was all back after twelve minutes after which I added a check": a transcript runs
+            # the two together)
             return _outcome_beside_action(clause.text)
         return True
     others = [sims[r, q] for q in range(len(PARTS)) if q != p]
@@ -264,7 +265,7 @@ def analyse_star(sentences: Sequence[Sentence]) -> Star:
     strength, hits, sims = _evidence(clauses)
     parts: dict[str, StarPart] = {}
     for p, part in enumerate(PARTS):
-        rows = [r for r, c in enumerate(clauses) if _supports(clauses, r, p, hits, sims)]
+        rows = [r for r in range(len(clauses)) if _supports(clauses, r, p, hits, sims)]
         if not rows:
             best = float(sims[:, p].max()) if clauses else 0.0
             parts[part] = StarPart(present=False, strength=best, reason=f"no clause reads as the {part}")
