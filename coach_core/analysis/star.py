@@ -161,13 +161,14 @@ PRESENT_AT = 0.5  # closeness to a part's prototypes needed without a cue ...
 CLEAR_BY = 0.05  # ... and by this much more than to any other part
 
 
+def _cue_matches(part: str, text: str) -> list[re.Match[str]]:
+    """The first match of each of ``part``'s cues in ``text``."""
+    found = (re.search(pattern, text, flags=re.IGNORECASE) for pattern in CUES[part])
+    return [m for m in found if m]
+
+
 def _cue_hits(part: str, text: str) -> list[str]:
-    hits = []
-    for pattern in CUES[part]:
-        m = re.search(pattern, text, flags=re.IGNORECASE)
-        if m:
-            hits.append(m.group(0))
-    return hits
+    return [m.group(0) for m in _cue_matches(part, text)]
 
 
 # "Eventually", "in the end", ... say when, not what: they count as an outcome only opening a clause.
@@ -181,9 +182,9 @@ _UNKNOWN_OUTCOME = re.compile(
 
 
 def _cue_spans(part: str, text: str) -> list[tuple[int, int]]:
-    """Where the cues for ``part`` are in ``text`` (the first match of each)."""
-    found = (re.search(pattern, text, flags=re.IGNORECASE) for pattern in CUES[part])
-    return [(m.start(), m.end()) for m in found if m and not (part == "result" and _WHEN_CUES.match(m.group(0)))]
+    """Where the cues for ``part`` are in ``text`` ("eventually", "in the end", ... left out of a result's)."""
+    matches = _cue_matches(part, text)
+    return [m.span() for m in matches if not (part == "result" and _WHEN_CUES.match(m.group(0)))]
 
 
 def _outcome_beside_action(text: str) -> bool:
