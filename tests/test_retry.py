@@ -14,9 +14,12 @@ from media_factory import concat_audio, speak
 from coach_core.analysis.asr_checks import LoopCheck
 from coach_core.analysis.transcribe import (
     FILLER_PROMPT,
+    MAX_WORD_S,
+    MIN_SPEECH_COVERED,
     RETRY_WHOLE_SHARE,
     VAD_PAD_S,
     _decode,
+    _speech_covered,
     redecode_windows,
     retry_windows,
     speech_spans,
@@ -54,6 +57,23 @@ def test_trouble_far_apart_gives_separate_windows_widened_to_pauses() -> None:
     windows = retry_windows(check, spans, duration=60.0)
     assert windows == [(3.5, 8.0), (49.0, 52.0)]  # each loop's voiced span: cuts fall in pauses
     assert sum(b - a for a, b in windows) < RETRY_WHOLE_SHARE * 60.0
+
+
+def test_a_word_stretched_over_seconds_of_voice_does_not_hide_skipped_speech() -> None:
+    # Seen on a neural voice's 51 s answer: the decode skipped 20 s and its timings stretched the
+    # word before the skip over them ("first" at 0.3-21.2 s), so every voiced second seemed covered.
+    stretched = Word(word="first", start=0.3, end=21.2, probability=0.9)
+    words = [*words_at(0.0, 0.3), stretched, *words_at(21.3, 51.0)]
+    spans = [(0.0, 51.2)]
+    assert _speech_covered(words, spans) < MIN_SPEECH_COVERED  # a retry is due
+    windows = retry_windows(LoopCheck(words=words, dropped=0), spans, duration=51.2)
+    assert len(windows) == 1
+    a, b = windows[0]
+    assert a <= 0.3 + MAX_WORD_S + 1.0 and b >= 20.2  # the skipped stretch is decoded again
+    assert b < 30.0  # the well-heard rest is left alone
+    # Ordinary words, and one long drawn-out filler, cover the voice as before.
+    drawn = [*words_at(0.0, 10.0), Word(word="uhhh", start=10.0, end=11.5, probability=0.9), *words_at(11.6, 20.0)]
+    assert _speech_covered(drawn, [(0.0, 20.0)]) == 1.0
 
 
 SENTENCES = [

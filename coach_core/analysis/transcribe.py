@@ -59,6 +59,11 @@ class Transcript:
 
 
 MIN_SPEECH_COVERED = 0.7  # share of voice-active time that must hold recognised words
+# A word covers at most this much of the voice from its start. When Whisper skips a stretch of
+# speech, its word timings stretch the word before the skip over it ("first" at 0.3-21.2 s on a
+# neural voice's answer, the next 20 s never decoded); a spoken word, even a drawn-out filler, is
+# far shorter (filled pauses last ~0.2-0.8 s, Shriberg 2001).
+MAX_WORD_S = 2.0
 END_EDGE_S = 0.05  # a word starting this close to the end of the audio has no sound of its own
 REMAINDER_S = 0.25  # audio left after a decoded segment shorter than this is not decoded (too short for a word)
 # A filler whose time (± WORD_SLACK_S) holds no 25 ms frame within SILENT_BELOW_PEAK_DB of the loud
@@ -95,14 +100,18 @@ def speech_spans(samples: np.ndarray) -> list[tuple[float, float]]:
 
 
 def _uncovered(words: list[Word], spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Voice-active stretches (in 0.5 s steps) with no recognised word within a second of them."""
+    """Voice-active stretches (in 0.5 s steps) with no recognised word within a second of them.
+
+    A word counts for at most ``MAX_WORD_S`` from its start: one stretched over many seconds of
+    voice stands for speech the model skipped."""
     gaps: list[tuple[float, float]] = []
+    reach = [(w.start - 1.0, min(w.end, w.start + MAX_WORD_S) + 1.0) for w in words]
     for a, b in spans:
         t = a
         while t < b:
             step = min(0.5, b - t)
             mid = t + step / 2
-            if not any(w.start - 1.0 <= mid <= w.end + 1.0 for w in words):
+            if not any(lo <= mid <= hi for lo, hi in reach):
                 if gaps and abs(gaps[-1][1] - t) < 1e-6:
                     gaps[-1] = (gaps[-1][0], t + step)
                 else:
