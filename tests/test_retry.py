@@ -6,10 +6,11 @@ decoded again and the first decode stands elsewhere.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jiwer
-from media_factory import concat_audio, speak
+from media_factory import concat_audio, piper_speak, speak
 
 from coach_core.analysis.asr_checks import LoopCheck
 from coach_core.analysis.transcribe import (
@@ -20,14 +21,22 @@ from coach_core.analysis.transcribe import (
     VAD_PAD_S,
     _decode,
     _speech_covered,
+    _without_displaced,
     redecode_windows,
     retry_windows,
     speech_spans,
+    transcribe_chunk,
 )
+from coach_core.analysis.vocabulary import question_vocabulary
 from coach_core.config import Settings
 from coach_core.media.decode import decode_audio
 from coach_core.models.engines import whisper
 from coach_core.schema import Word
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "validity_data" / "answers.json"
+BANK = ROOT / "coach_core" / "data" / "questions.json"
+ANSWER_ID = "pm-prioritisation-feature-requests/strong"
 
 
 def words_at(start: float, end: float, step: float = 0.4) -> list[Word]:
@@ -74,6 +83,39 @@ def test_a_word_stretched_over_seconds_of_voice_does_not_hide_skipped_speech() -
     # Ordinary words, and one long drawn-out filler, cover the voice as before.
     drawn = [*words_at(0.0, 10.0), Word(word="uhhh", start=10.0, end=11.5, probability=0.9), *words_at(11.6, 20.0)]
     assert _speech_covered(drawn, [(0.0, 20.0)]) == 1.0
+
+
+def test_text_squeezed_at_a_window_edge_is_dropped_before_the_window_is_decoded_again() -> None:
+    # The skipped window's first sentence, stamped at its edge in 0.2 s, then real words again.
+    squeezed = [Word(word=t, start=29.66 + 0.02 * k, end=29.68 + 0.02 * k, probability=0.5) for k, t in
+                enumerate("I'd start with what we're".split())]  # fmt: skip
+    real = words_at(29.9, 47.0)
+    kept = _without_displaced([*squeezed, *real], [(0.0, 29.7)])
+    assert kept == real
+    # Far from any window, or fewer than three in a row, short words stay (DTW stamps a few so).
+    assert _without_displaced([*squeezed, *real], [(40.0, 45.0)]) == [*squeezed, *real]
+    assert _without_displaced([*squeezed[:2], *real], [(0.0, 29.7)]) == [*squeezed[:2], *real]
+
+
+def test_a_window_skipped_by_both_whole_decodes_is_decoded_on_its_own(tmp_path: Path) -> None:
+    """Real model, real neural voice: a 47 s answer without pauses, from the labelled set. On this
+    project's Intel machine tiny.en skipped its first 28 s in the filler-prompted decode and again in
+    the decode without the prompt (73 and 67 of 164 words); decoded on its own the window comes back.
+    Other CPUs may not skip at all; either way the whole answer must be heard, once."""
+    answer = next(a for a in json.loads(DATA.read_text())["answers"] if a["id"] == ANSWER_ID)
+    question = next(q for q in json.loads(BANK.read_text())["questions"] if q["id"] == answer["question_id"])
+    samples = decode_audio(piper_speak(answer["text"], tmp_path / "answer.wav")).samples
+    part = transcribe_chunk(
+        samples, Settings(data_dir=tmp_path / "data"),
+        vocabulary=question_vocabulary(question["text"], question["key_points"]),
+    )  # fmt: skip
+    said = [t.strip(".,?!").lower() for t in answer["text"].split()]
+    heard = plain(part.words).split()
+    assert 0.9 * len(said) <= len(heard) <= 1.05 * len(said), (len(heard), len(said))
+    assert jiwer.wer(" ".join(said), " ".join(heard)) < 0.3
+    assert _speech_covered(part.words, speech_spans(samples)) >= MIN_SPEECH_COVERED
+    first_sentence = plain(part.words[:10])
+    assert plain(part.words).count(first_sentence) == 1  # the skipped text is not said twice
 
 
 SENTENCES = [

@@ -80,6 +80,10 @@ RETRY_WHOLE_SHARE = 0.5
 RETRY_PAD_S = 1.0  # a re-decoded window reaches this far beyond the trouble ...
 RETRY_JOIN_S = 3.0  # ... windows closer than this are decoded as one ...
 RETRY_SNAP_S = 3.0  # ... or to a pause / gap between words this much further out
+# Consecutive words this short, this many in a row (>= 20 words/s, faster than any speaker), carry
+# no audio of their own: text misplaced by the decode (see _without_displaced).
+SQUEEZED_WORD_S = 0.05
+SQUEEZED_RUN = 3
 
 
 VAD_PAD_S = 0.4  # Silero VAD's spans reach this far beyond the voice (faster-whisper's speech_pad_ms)
@@ -126,6 +130,25 @@ def _speech_covered(words: list[Word], spans: list[tuple[float, float]]) -> floa
     if total <= 0:
         return 1.0
     return 1.0 - sum(b - a for a, b in _uncovered(words, spans)) / total
+
+
+def _without_displaced(words: list[Word], windows: list[tuple[float, float]]) -> list[Word]:
+    """The words minus runs squeezed next to a window: text of the skipped stretch, misplaced.
+
+    A window tiny.en skipped can come back as its first sentence stamped at the window's edge, each
+    word ~0-40 ms long ("I'd start with what we're actually trying to achieve this" in 0.2 s); once
+    the window is decoded again, keeping them would say that sentence twice."""
+    squeezed = [w.end - w.start < SQUEEZED_WORD_S for w in words]
+    drop: set[int] = set()
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words) and squeezed[j]:
+            j += 1
+        if j - i >= SQUEEZED_RUN and any(a - RETRY_SNAP_S <= words[i].start <= b + RETRY_SNAP_S for a, b in windows):
+            drop.update(range(i, j))
+        i = max(j, i + 1)
+    return [w for k, w in enumerate(words) if k not in drop]
 
 
 def retry_windows(check: LoopCheck, spans: list[tuple[float, float]], duration: float) -> list[tuple[float, float]]:
@@ -360,6 +383,15 @@ def transcribe_chunk(
             retry_texts, retry_language = [" ".join(w.word for w in second.words)], language
         if len(second.words) > len(checked.words):
             chosen, texts, language = second, retry_texts, retry_language
+        if _speech_covered(chosen.words, spans) < MIN_SPEECH_COVERED:
+            # Decoded whole, tiny.en can skip the same 30 s window twice (a neural voice's answer
+            # without pauses: 28 of 47 s lost both times); that window alone decodes in full.
+            gaps = retry_windows(LoopCheck(words=chosen.words, dropped=0), spans, duration)
+            kept = _without_displaced(chosen.words, gaps)
+            third = redecode_windows(model, samples, settings, context, gaps, kept, speech_end(), vocabulary)
+            if len(third.words) > len(chosen.words):
+                chosen = LoopCheck(words=third.words, dropped=chosen.dropped + third.dropped, loops=chosen.loops)
+                texts = [" ".join(w.word for w in chosen.words)]
     if chosen.dropped:
         texts = [" ".join(w.word for w in chosen.words)]
     return ChunkTranscript(
