@@ -13,17 +13,19 @@ import jiwer
 from media_factory import concat_audio, piper_speak, speak
 
 from coach_core.analysis.asr_checks import LoopCheck
-from coach_core.analysis.transcribe import (
-    FILLER_PROMPT,
+from coach_core.analysis.redecode import (
     MAX_WORD_S,
     MIN_SPEECH_COVERED,
+    retry_windows,
+    speech_covered,
+    without_displaced,
+)
+from coach_core.analysis.transcribe import (
+    FILLER_PROMPT,
     RETRY_WHOLE_SHARE,
     VAD_PAD_S,
     _decode,
-    _speech_covered,
-    _without_displaced,
     redecode_windows,
-    retry_windows,
     speech_spans,
     transcribe_chunk,
 )
@@ -74,7 +76,7 @@ def test_a_word_stretched_over_seconds_of_voice_does_not_hide_skipped_speech() -
     stretched = Word(word="first", start=0.3, end=21.2, probability=0.9)
     words = [*words_at(0.0, 0.3), stretched, *words_at(21.3, 51.0)]
     spans = [(0.0, 51.2)]
-    assert _speech_covered(words, spans) < MIN_SPEECH_COVERED  # a retry is due
+    assert speech_covered(words, spans) < MIN_SPEECH_COVERED  # a retry is due
     windows = retry_windows(LoopCheck(words=words, dropped=0), spans, duration=51.2)
     assert len(windows) == 1
     a, b = windows[0]
@@ -82,7 +84,7 @@ def test_a_word_stretched_over_seconds_of_voice_does_not_hide_skipped_speech() -
     assert b < 30.0  # the well-heard rest is left alone
     # Ordinary words, and one long drawn-out filler, cover the voice as before.
     drawn = [*words_at(0.0, 10.0), Word(word="uhhh", start=10.0, end=11.5, probability=0.9), *words_at(11.6, 20.0)]
-    assert _speech_covered(drawn, [(0.0, 20.0)]) == 1.0
+    assert speech_covered(drawn, [(0.0, 20.0)]) == 1.0
 
 
 def test_text_squeezed_at_a_window_edge_is_dropped_before_the_window_is_decoded_again() -> None:
@@ -90,11 +92,11 @@ def test_text_squeezed_at_a_window_edge_is_dropped_before_the_window_is_decoded_
     squeezed = [Word(word=t, start=29.66 + 0.02 * k, end=29.68 + 0.02 * k, probability=0.5) for k, t in
                 enumerate("I'd start with what we're".split())]  # fmt: skip
     real = words_at(29.9, 47.0)
-    kept = _without_displaced([*squeezed, *real], [(0.0, 29.7)])
+    kept = without_displaced([*squeezed, *real], [(0.0, 29.7)])
     assert kept == real
     # Far from any window, or fewer than three in a row, short words stay (DTW stamps a few so).
-    assert _without_displaced([*squeezed, *real], [(40.0, 45.0)]) == [*squeezed, *real]
-    assert _without_displaced([*squeezed[:2], *real], [(0.0, 29.7)]) == [*squeezed[:2], *real]
+    assert without_displaced([*squeezed, *real], [(40.0, 45.0)]) == [*squeezed, *real]
+    assert without_displaced([*squeezed[:2], *real], [(0.0, 29.7)]) == [*squeezed[:2], *real]
 
 
 def test_a_window_skipped_by_both_whole_decodes_is_decoded_on_its_own(tmp_path: Path) -> None:
@@ -113,7 +115,7 @@ def test_a_window_skipped_by_both_whole_decodes_is_decoded_on_its_own(tmp_path: 
     heard = plain(part.words).split()
     assert 0.9 * len(said) <= len(heard) <= 1.05 * len(said), (len(heard), len(said))
     assert jiwer.wer(" ".join(said), " ".join(heard)) < 0.3
-    assert _speech_covered(part.words, speech_spans(samples)) >= MIN_SPEECH_COVERED
+    assert speech_covered(part.words, speech_spans(samples)) >= MIN_SPEECH_COVERED
     first_sentence = plain(part.words[:10])
     assert plain(part.words).count(first_sentence) == 1  # the skipped text is not said twice
 
