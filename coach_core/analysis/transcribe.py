@@ -287,7 +287,8 @@ def transcribe_chunk(
         # languages). Without the filler prompt it often keeps more words; fillers may then be
         # under-counted, so keep whichever run heard more real words.
         windows = retry_windows(checked, spans, duration)
-        if sum(b - a for a, b in windows) >= RETRY_WHOLE_SHARE * duration:
+        whole = sum(b - a for a, b in windows) >= RETRY_WHOLE_SHARE * duration
+        if whole:
             decoded = _decode(model, samples, settings, context or None, duration, None, speech_end, vocabulary)
             retry_words, retry_texts, retry_language = decoded
             retry_words, retry_texts = _heard(retry_words, retry_texts, samples)
@@ -299,7 +300,7 @@ def transcribe_chunk(
             retry_texts, retry_language = [" ".join(w.word for w in second.words)], language
         if len(second.words) > len(checked.words):
             chosen, texts, language = second, retry_texts, retry_language
-        if speech_covered(chosen.words, spans) < MIN_SPEECH_COVERED:
+        if whole and speech_covered(chosen.words, spans) < MIN_SPEECH_COVERED:
             # Decoded whole, tiny.en can skip the same 30 s window twice (a neural voice's answer
             # without pauses: 28 of 47 s lost both times); that window alone decodes in full.
             gaps = retry_windows(LoopCheck(words=chosen.words, dropped=0), spans, duration)
