@@ -168,6 +168,15 @@ def test_only_the_window_is_decoded_again_and_the_rest_stands(tmp_path: Path) ->
     assert [w.start for w in merged.words] == sorted(w.start for w in merged.words)
     assert all(middle[0] - 0.5 <= w.start <= middle[1] + 0.5 for w in inside)  # times in the answer
 
+    # The window's text misplaced at its edge by the first decode (three words in 0.06 s) is dropped
+    # when the window is decoded again, so it is not said twice.
+    squeezed = [Word(word=t, start=a - 0.3 + 0.02 * k, end=a - 0.28 + 0.02 * k, probability=0.5)
+                for k, t in enumerate(SENTENCES[1].split()[:3])]  # fmt: skip
+    with_squeezed = sorted([*skipped, *squeezed], key=lambda w: w.start)
+    again = redecode_windows(model, samples, settings, "", windows, with_squeezed)
+    assert not any(w in again.words for w in squeezed)
+    assert [w for w in again.words if w not in inside] == outside  # everything else as before
+
     # A window running to the end of the answer stops where the voice ends, like the first decode,
     # and still gets every word of the last sentence back.
     last = spans[2]

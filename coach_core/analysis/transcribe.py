@@ -206,7 +206,8 @@ def redecode_windows(
     model: Any, samples: np.ndarray, settings: Settings, context: str, windows: list[tuple[float, float]],
     first: list[Word], speech_end: float | None = None, vocabulary: Sequence[str] = (),
 ) -> LoopCheck:  # fmt: skip
-    """Decode each window again without the filler prompt; the first decode's words stand elsewhere.
+    """Decode each window again without the filler prompt; the first decode's words stand elsewhere,
+    less any squeezed next to a window (:func:`without_displaced`: that window's text, misplaced).
 
     ``speech_end`` (seconds into ``samples``): where the voice ends; a window's decode stops there too,
     as the first decode does, instead of decoding the sliver after the last word."""
@@ -227,7 +228,7 @@ def redecode_windows(
         mid = (w.start + w.end) / 2
         return not any(a <= mid < b for a, b in windows)
 
-    merged = sorted([w for w in first if outside(w)] + retried, key=lambda w: w.start)
+    merged = sorted([w for w in without_displaced(first, windows) if outside(w)] + retried, key=lambda w: w.start)
     return LoopCheck(words=merged, dropped=dropped, loops=loops)
 
 
@@ -304,8 +305,7 @@ def transcribe_chunk(
             # Decoded whole, tiny.en can skip the same 30 s window twice (a neural voice's answer
             # without pauses: 28 of 47 s lost both times); that window alone decodes in full.
             gaps = retry_windows(LoopCheck(words=chosen.words, dropped=0), spans, duration)
-            kept = without_displaced(chosen.words, gaps)
-            third = redecode_windows(model, samples, settings, context, gaps, kept, speech_end(), vocabulary)
+            third = redecode_windows(model, samples, settings, context, gaps, chosen.words, speech_end(), vocabulary)
             if len(third.words) > len(chosen.words):
                 chosen = LoopCheck(words=third.words, dropped=chosen.dropped + third.dropped, loops=chosen.loops)
                 texts = [" ".join(w.word for w in chosen.words)]
