@@ -181,17 +181,13 @@ _UNKNOWN_OUTCOME = re.compile(
 )
 
 
-def _cue_spans(part: str, text: str) -> list[tuple[int, int]]:
-    """Where the cues for ``part`` are in ``text`` ("eventually", "in the end", ... left out of a result's)."""
-    matches = _cue_matches(part, text)
-    return [m.span() for m in matches if not (part == "result" and _WHEN_CUES.match(m.group(0)))]
-
-
 def _outcome_beside_action(text: str) -> bool:
     """Whether an outcome cue stands apart from the clause's action cues ("I reverted it and search was back
-    to normal": yes; "I shipped a fix": the only outcome word is the action itself)."""
-    actions = _cue_spans("action", text)
-    return any(all(end <= a or start >= b for a, b in actions) for start, end in _cue_spans("result", text))
+    to normal": yes; "I shipped a fix": the only outcome word is the action itself). Cues that only say when
+    ("eventually", "in the end", ...) are not an outcome here."""
+    actions = [m.span() for m in _cue_matches("action", text)]
+    outcomes = [m.span() for m in _cue_matches("result", text) if not _WHEN_CUES.match(m.group(0))]
+    return any(all(end <= a or start >= b for a, b in actions) for start, end in outcomes)
 
 
 def prototype_vectors() -> dict[str, np.ndarray]:
