@@ -190,17 +190,23 @@ def pick_question(page, text: str = QUESTION) -> None:
 def upload_and_analyse(page, path: Path) -> None:
     """Open the Arena's "Upload a file" tab, give it ``path`` and press Analyse. On a busy machine a rerun
     still drawing the page can land after the tab click and show the first tab again, which hides the
-    upload's button: the tab is opened again until the button shows."""
+    upload's button: the tab is opened again until the button shows. A rerun can also draw the uploader
+    afresh after the file was given to it (run R: the button never showed in 240 s), so the file is
+    given again while the uploader does not show it."""
     tab = page.get_by_role("tab", name=re.compile("Upload a file"))
     button = page.get_by_role("button", name="Analyse this file")
+    uploader = page.get_by_test_id("stFileUploader")
     tab.click()
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
     for _ in range(PAGE_TIMEOUT_MS // 5_000):
         with contextlib.suppress(AssertionError):
             expect(button).to_be_visible(timeout=5_000)
             break
         if tab.get_attribute("aria-selected") != "true":
             tab.click()
+        elif uploader.get_by_text(path.name, exact=True).count() == 0:
+            uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    expect(uploader.get_by_text(path.name, exact=True)).to_be_visible()  # what the loop looks for
     button.click()
 
 
