@@ -158,6 +158,9 @@ def test_a_three_question_interview_with_follow_ups_report_and_pdf(page) -> None
 
     # The interview report: every question and follow-up, averages, strongest/weakest, three priorities.
     expect(page.get_by_text("Three priorities for next time")).to_be_visible()
+    # Streamlit draws the report element by element and the questions come after the priorities: wait for
+    # its last element before reading it (a loaded run read the body half drawn).
+    expect(page.get_by_role("button", name="Download PDF")).to_be_visible()
     body = page.locator("[data-testid=stMain]").inner_text()
     for text, _, _ in (CACHING, OVERFITTING, FAILURE):
         assert text in body
