@@ -29,6 +29,33 @@ def test_phrase_loop_with_plausible_timing_is_collapsed_to_one_occurrence() -> N
     assert check.dropped == 28
 
 
+def test_a_clause_long_loop_is_collapsed_and_its_guessed_lead_in_is_decoded_again() -> None:
+    # tiny.en looped over a 9-word clause 18 times in a 2-min answer, led in by words it guessed
+    # (probability 0.00-0.28) stretched over a sentence it never decoded; the speaker's words before
+    # them were confident.
+    said = timed("If I did it again, I would, um,", start=80.0)
+    guessed = [
+        Word(word=w, start=82.4 + 0.9 * i, end=83.2 + 0.9 * i, probability=0.1)
+        for i, w in enumerate("if I had not looked at the".split())
+    ]
+    loop = timed("and I would have looked at the wrong problem, " * 18, start=89.0, step=0.12, length=0.1)
+    after = timed("So, two years ago,", start=110.0)
+    check = collapse_loops(said + guessed + loop + after)
+    text = " ".join(w.word for w in check.words)
+    assert text.count("wrong problem") == 1 and text.endswith("So, two years ago,")
+    assert check.dropped == 9 * 17
+    assert len(check.loops) == 1
+    a, b = check.loops[0]
+    assert a == guessed[0].start  # the guessed lead-in is decoded again with the loop ...
+    assert b == loop[-1].end and a > said[-1].end  # ... not the confident words before it
+
+
+def test_a_loop_without_guessed_words_before_it_starts_at_its_first_occurrence() -> None:
+    words = timed("We cached the results.") + timed("I'm going to get my food, and " * 4, start=2.0)
+    check = collapse_loops(words)
+    assert check.loops == [(2.0, words[-1].end)]
+
+
 def test_long_filler_loop_is_collapsed() -> None:
     # Squeezed: twelve "uh" in under a second, or at one timestamp, are no hesitation anyone can say.
     for words in (timed("Uh, " * 12, step=0.05, length=0.04), timed("Uh, " * 12, step=0.0, length=0.0)):

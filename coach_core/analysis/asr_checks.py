@@ -33,7 +33,15 @@ MIN_REPEATS = 3  # a word or phrase repeated this many times in a row is checked
 PHRASE_LOOP_N = 3  # a phrase of this many words said MIN_REPEATS times in a row is a loop, whatever its timing
 WORD_LOOP_REPEATS = 6  # a word or two-word phrase said this many times in a row is a loop ("so, so, so, …") ...
 # ... unless it is a filler run at a speaking pace: a suspect, settled by a decode without the filler prompt.
-MAX_NGRAM = 8
+# The longest looped phrase looked for. tiny.en loops over whole clauses too: "and I would have looked at
+# the wrong problem," (9 words) eighteen times over 20 s of a 2-min answer, with the question's vocabulary
+# as hotwords (bench/answers.py, this Xeon); a speaker never says a phrase of 3+ words 3 times in a row.
+MAX_NGRAM = 16
+# Whisper's own word probability under which a word is a guess. A loop is often led in by such guesses
+# stretched over real speech ("if I had not looked at the wrong problem": 0.00-0.28 each, over 8 s where
+# another sentence was said); the loop's stretch starts at the first of them (at most one 30-s decode
+# window back), so it is decoded again too.
+GUESS_P = 0.3
 # Credible words per second of voice activity under which the speech was mostly not understood.
 # English answers (six espeak voices, 120-250 wpm) gave 2.1-4.2; eight clips in six other
 # languages gave 0.1-1.45 with the filler-prompted decode (see docs/scoring.md).
@@ -105,9 +113,13 @@ def collapse_loops(words: Sequence[Word]) -> LoopCheck:
             if _is_loop(run, n, repeats):
                 # Keep the first occurrence, minus words with no audio of their own.
                 first = [w for w in words[i : i + n] if w.end - w.start >= MIN_WORD_S]
+                lead = len(kept)
+                while lead > 0 and kept[lead - 1].probability < GUESS_P and kept[lead - 1].start > run[0].start - 30:
+                    lead -= 1
+                start = kept[lead].start if lead < len(kept) else run[0].start
                 kept.extend(first)
                 dropped += n * repeats - len(first)
-                loops.append((run[0].start, run[-1].end))
+                loops.append((min(start, run[0].start), run[-1].end))
                 i += n * repeats
                 continue
         kept.append(words[i])
