@@ -39,9 +39,9 @@ WORD_LOOP_REPEATS = 6  # a word or two-word phrase said this many times in a row
 MAX_NGRAM = 16
 # Whisper's own word probability under which a word is a guess. A loop is often led in by such guesses
 # stretched over real speech ("if I had not looked at the wrong problem": 0.00-0.28 each, over 8 s where
-# another sentence was said); the loop's stretch starts at the first of them (at most one 30-s decode
-# window back), so it is decoded again too.
+# another sentence was said); the loop's stretch starts at the first of them, so it is decoded again too ...
 GUESS_P = 0.3
+GUESS_LEAD_MAX_S = 30.0  # ... looking back at most one Whisper window
 # Credible words per second of voice activity under which the speech was mostly not understood.
 # English answers (six espeak voices, 120-250 wpm) gave 2.1-4.2; eight clips in six other
 # languages gave 0.1-1.45 with the filler-prompted decode (see docs/scoring.md).
@@ -63,7 +63,8 @@ def _norm(word: str) -> str:
 class LoopCheck:
     words: list[Word]  # the words with loops collapsed to their first occurrence
     dropped: int  # words removed as part of a loop
-    loops: list[tuple[float, float]] = field(default_factory=list)  # (start, end) s of each collapsed loop
+    # (start, end) s of each collapsed loop, from the guessed words leading into it (GUESS_P): decoded again
+    loops: list[tuple[float, float]] = field(default_factory=list)
     # (start, end) s of each long filler run kept as a possible real hesitation (see settle_suspects)
     suspects: list[tuple[float, float]] = field(default_factory=list)
 
@@ -80,6 +81,15 @@ def _is_loop(run: Sequence[Word], n: int, repeats: int) -> bool:
 
 def _is_filler_run(gram: Sequence[str]) -> bool:
     return all(k in FILLER_TOKENS for k in gram)
+
+
+def _guessed_lead(before: Sequence[Word], start: float) -> float:
+    """Where a loop starting at ``start`` really starts: at the first of the guessed words (``GUESS_P``)
+    just before it, within ``GUESS_LEAD_MAX_S``."""
+    lead = len(before)
+    while lead > 0 and before[lead - 1].probability < GUESS_P and before[lead - 1].start > start - GUESS_LEAD_MAX_S:
+        lead -= 1
+    return min(before[lead].start, start) if lead < len(before) else start
 
 
 def collapse_loops(words: Sequence[Word]) -> LoopCheck:
@@ -113,13 +123,9 @@ def collapse_loops(words: Sequence[Word]) -> LoopCheck:
             if _is_loop(run, n, repeats):
                 # Keep the first occurrence, minus words with no audio of their own.
                 first = [w for w in words[i : i + n] if w.end - w.start >= MIN_WORD_S]
-                lead = len(kept)
-                while lead > 0 and kept[lead - 1].probability < GUESS_P and kept[lead - 1].start > run[0].start - 30:
-                    lead -= 1
-                start = kept[lead].start if lead < len(kept) else run[0].start
+                loops.append((_guessed_lead(kept, run[0].start), run[-1].end))
                 kept.extend(first)
                 dropped += n * repeats - len(first)
-                loops.append((min(start, run[0].start), run[-1].end))
                 i += n * repeats
                 continue
         kept.append(words[i])
